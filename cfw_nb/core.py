@@ -7,7 +7,7 @@ __all__ = ['atomic_write', 'write_text', 'write_json', 'read_json', 'save_array'
            'ConfigError', 'Config', 'set_seed', 'get_rng_state', 'set_rng_state', 'seed_worker', 'get_device',
            'fingerprint', 'package_versions', 'git_commit', 'RunDir']
 
-# %% ../nbs/00_core.ipynb #cd1d04bf
+# %% ../nbs/00_core.ipynb #0bf011c0
 import dataclasses, difflib, hashlib, importlib.util, json, os, platform, random, subprocess, sys, tempfile, types, typing
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-# %% ../nbs/00_core.ipynb #fc0b112c
+# %% ../nbs/00_core.ipynb #556ff3b5
 _UMASK = os.umask(0); os.umask(_UMASK)
 
 @contextmanager
@@ -45,7 +45,7 @@ def atomic_write(path:str|Path, # the file to create or replace
         try: os.fsync(dfd)
         finally: os.close(dfd)
 
-# %% ../nbs/00_core.ipynb #0a89312b
+# %% ../nbs/00_core.ipynb #00b534db
 def _jsonable(x):
     "`x` as plain JSON-ready python: dataclasses as dicts, tuples as lists, paths as strings, numpy scalars as python."
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
@@ -56,50 +56,50 @@ def _jsonable(x):
     if isinstance(x, np.generic): return x.item()
     return x
 
-# %% ../nbs/00_core.ipynb #cfac6141
+# %% ../nbs/00_core.ipynb #8bbec642
 def write_text(path:str|Path, text:str) -> Path:
     "Write `text` to `path` atomically."
     with atomic_write(path) as f: f.write(text)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #6039ced4
+# %% ../nbs/00_core.ipynb #9d487aab
 def write_json(path:str|Path, obj, indent:int=2) -> Path:
     "Write `obj` as JSON to `path` atomically; NaN and infinity are refused (they are not JSON)."
     return write_text(path, json.dumps(_jsonable(obj), indent=indent, allow_nan=False) + '\n')
 
-# %% ../nbs/00_core.ipynb #adbba99e
+# %% ../nbs/00_core.ipynb #34036ab1
 def read_json(path:str|Path):
     "Read a JSON file, naming the file in any parse error."
     try: return json.loads(Path(path).read_text(encoding='utf-8'))
     except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
 
-# %% ../nbs/00_core.ipynb #6a908ed8
+# %% ../nbs/00_core.ipynb #e9b48e1b
 def save_array(path:str|Path, arr:np.ndarray) -> Path:
     "Save a numpy array to a `.npy` file atomically (no pickled objects)."
     with atomic_write(path, 'wb') as f: np.save(f, np.asarray(arr), allow_pickle=False)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #60b1bc9c
+# %% ../nbs/00_core.ipynb #5149752d
 def load_array(path:str|Path, mmap:bool=False) -> np.ndarray:
     "Load a `.npy` file written by `save_array`, optionally memory-mapped."
     return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
 
-# %% ../nbs/00_core.ipynb #58cab5ab
+# %% ../nbs/00_core.ipynb #c7c2cb0c
 def save_torch(path:str|Path, obj) -> Path:
     "Save a torch object (state dict, checkpoint) atomically."
     with atomic_write(path, 'wb') as f: torch.save(obj, f)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #5c579804
+# %% ../nbs/00_core.ipynb #bfdf979b
 def load_torch(path:str|Path, map_location='cpu', weights_only:bool=True):
     "Load a file written by `save_torch`; `weights_only` refuses arbitrary pickled code."
     return torch.load(path, map_location=map_location, weights_only=weights_only)
 
-# %% ../nbs/00_core.ipynb #963ee3c7
+# %% ../nbs/00_core.ipynb #d16a9618
 class ConfigError(ValueError):
     "A configuration that cannot be built: unknown or missing key, or a value of the wrong type."
 
-# %% ../nbs/00_core.ipynb #820c88f6
+# %% ../nbs/00_core.ipynb #4b2dc8c4
 def _type_name(tp) -> str:
     return getattr(tp, '__name__', None) or str(tp).replace('typing.', '')
 
@@ -144,7 +144,7 @@ def _coerce(value, tp, where:str):
     else: raise ConfigError(f"{where}: unsupported annotation {tp!r}")
     raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r} ({type(value).__name__})")
 
-# %% ../nbs/00_core.ipynb #fb171f68
+# %% ../nbs/00_core.ipynb #45e29fbc
 @dataclasses.dataclass
 class Config:
     "Base of cfw_nb configurations: dataclasses checked on creation that round-trip through JSON."
@@ -194,7 +194,7 @@ class Config:
         "A copy with `changes` applied, checked like a new configuration."
         return dataclasses.replace(self, **changes)
 
-# %% ../nbs/00_core.ipynb #ec78ad57
+# %% ../nbs/00_core.ipynb #be79c82a
 def set_seed(seed:int, # in [0, 2**32)
              deterministic:bool=False, # also select deterministic torch kernels (slower on GPU)
             ) -> int:
@@ -209,14 +209,14 @@ def set_seed(seed:int, # in [0, 2**32)
     torch.backends.cudnn.benchmark = not deterministic and torch.backends.cudnn.benchmark
     return seed
 
-# %% ../nbs/00_core.ipynb #94dca40f
+# %% ../nbs/00_core.ipynb #9f08ab56
 def get_rng_state() -> dict:
     "The states of the python, numpy, torch CPU and CUDA generators, for `set_rng_state`."
     state = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state()}
     if torch.cuda.is_available(): state['cuda'] = torch.cuda.get_rng_state_all()
     return state
 
-# %% ../nbs/00_core.ipynb #6b2a6b15
+# %% ../nbs/00_core.ipynb #e5b43a27
 def set_rng_state(state:dict):
     "Restore generator states captured by `get_rng_state`."
     random.setstate(state['python']); np.random.set_state(state['numpy']); torch.set_rng_state(state['torch'])
@@ -224,13 +224,13 @@ def set_rng_state(state:dict):
         if not torch.cuda.is_available(): raise RuntimeError("the saved random state includes CUDA generators, but CUDA is not available")
         torch.cuda.set_rng_state_all(state['cuda'])
 
-# %% ../nbs/00_core.ipynb #64bb4e99
+# %% ../nbs/00_core.ipynb #1303a7ef
 def seed_worker(worker_id:int):
     "DataLoader `worker_init_fn`: seed python and numpy in a worker from torch's per-worker seed."
     seed = torch.initial_seed() % 2**32
     random.seed(seed); np.random.seed(seed)
 
-# %% ../nbs/00_core.ipynb #89831ef2
+# %% ../nbs/00_core.ipynb #3c07ac17
 def _mps_available() -> bool:
     mps = getattr(torch.backends, 'mps', None)
     return bool(mps and mps.is_available())
@@ -253,7 +253,7 @@ def get_device(device:str|torch.device|None=None, # e.g. 'cpu', 'cuda:1', 'mps';
     if dev.type == 'mps' and not _mps_available(): raise RuntimeError(f"device {requested!r} was asked for but Apple MPS is not available")
     return dev
 
-# %% ../nbs/00_core.ipynb #f7e2efdf
+# %% ../nbs/00_core.ipynb #99df890c
 def _feed(h, x):
     "Add a canonical encoding of `x` to the hash `h`."
     if isinstance(x, torch.Tensor): x = x.detach().cpu().numpy()
@@ -287,7 +287,7 @@ def fingerprint(*items) -> str:
     for x in items: _feed(h, x)
     return h.hexdigest()
 
-# %% ../nbs/00_core.ipynb #9c78a053
+# %% ../nbs/00_core.ipynb #07e8fb40
 _VERSIONED = ['cfw_nb', 'torch', 'torchvision', 'timm', 'numpy', 'pandas', 'scikit-learn', 'hdbscan', 'umap-learn', 'pillow', 'matplotlib']
 
 def package_versions() -> dict:
@@ -301,7 +301,7 @@ def package_versions() -> dict:
     out['cudnn'] = torch.backends.cudnn.version() if torch.cuda.is_available() else None
     return out
 
-# %% ../nbs/00_core.ipynb #937ceee2
+# %% ../nbs/00_core.ipynb #f9f31854
 def git_commit(path:str|Path|None=None) -> dict|None:
     "The git commit and dirty flag of the repository holding `path` (default: the cfw_nb sources), or None."
     path = Path(path) if path else Path(importlib.util.find_spec('cfw_nb').origin).parent
@@ -313,7 +313,7 @@ def git_commit(path:str|Path|None=None) -> dict|None:
     dirty = git('status', '--porcelain', '--untracked-files=no').stdout.strip() != ''
     return {'commit': head.stdout.strip(), 'dirty': dirty}
 
-# %% ../nbs/00_core.ipynb #998710a1
+# %% ../nbs/00_core.ipynb #449580c3
 class RunDir:
     "A folder recording one run: its config, seed, package versions, git commit and data fingerprint."
     def __init__(self, path:str|Path):

@@ -7,7 +7,7 @@ __all__ = ['MISSING', 'RESERVED_COLUMNS', 'FASHION_MNIST_CLASSES', 'DEBIAN_FASHI
            'check_sample_table', 'SampleSet', 'SampleDataset', 'read_idx', 'default_data_root', 'find_fashion_mnist',
            'load_fashion_mnist', 'load_digits_set', 'long_tail_counts', 'make_long_tail', 'DataConfig', 'load_samples']
 
-# %% ../nbs/01_ingestion.ipynb #05296171
+# %% ../nbs/01_ingestion.ipynb #3be5fcf9
 import gzip, os, struct
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 from .core import Config, fingerprint
 import dataclasses
 
-# %% ../nbs/01_ingestion.ipynb #c32ed016
+# %% ../nbs/01_ingestion.ipynb #2732905c
 MISSING = -1
 RESERVED_COLUMNS = ('path', 'index', 'split', 'subject')
 
@@ -62,7 +62,7 @@ def check_sample_table(table:pd.DataFrame, # the sample table
         bad = table['split'].isna()
         if bad.any(): raise ValueError(f"column 'split': missing split at {_first_bad(table, bad)}")
 
-# %% ../nbs/01_ingestion.ipynb #7976cd0e
+# %% ../nbs/01_ingestion.ipynb #dd2d5d28
 @dataclasses.dataclass(eq=False)
 class SampleSet:
     "A sample table with what its rows point into (image array or root folder) and the names of its labels."
@@ -126,7 +126,7 @@ class SampleSet:
         return (f"SampleSet({self.name!r}, n={len(self)}, classes={len(self.classes)}, "
                 f"splits={ {k: int(v) for k, v in splits.items()} }, labels={list(self.label_names)})")
 
-# %% ../nbs/01_ingestion.ipynb #317c9a3a
+# %% ../nbs/01_ingestion.ipynb #c704d31d
 class SampleDataset(Dataset):
     "A torch Dataset of `(image, target)` over a `SampleSet`; targets are a tensor or a dict of tensors."
     def __init__(self, samples:SampleSet, targets:str|list='label', transform=None, mode:str='RGB'):
@@ -162,7 +162,7 @@ class SampleDataset(Dataset):
         y = {t: v[i] for t, v in self._y.items()} if self.multi else self._y[self.targets[0]][i]
         return x, y
 
-# %% ../nbs/01_ingestion.ipynb #810b533c
+# %% ../nbs/01_ingestion.ipynb #5ecc86f3
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}
 
 def read_idx(path:str|Path) -> np.ndarray:
@@ -179,7 +179,7 @@ def read_idx(path:str|Path) -> np.ndarray:
     if len(data) != expected: raise ValueError(f"{path}: IDX header says shape {shape} ({expected} bytes) but the file has {len(data)} bytes")
     return np.frombuffer(data, dtype, offset=4 + 4*ndim).reshape(shape).astype(dtype.newbyteorder('='))
 
-# %% ../nbs/01_ingestion.ipynb #40b1c35f
+# %% ../nbs/01_ingestion.ipynb #851da9aa
 FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
 _FMNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']
@@ -196,12 +196,12 @@ def _fmnist_candidates(root) -> list:
     folders = [f for r in roots for f in (r, r/'FashionMNIST'/'raw')]
     return folders + ([DEBIAN_FASHION_MNIST] if root is None else [])
 
-# %% ../nbs/01_ingestion.ipynb #fba2c40c
+# %% ../nbs/01_ingestion.ipynb #f76ea20c
 def default_data_root() -> Path:
     "Where downloads go: `$CFW_NB_DATA`, else `~/.cache/cfw_nb`."
     return Path(os.environ.get('CFW_NB_DATA') or Path.home()/'.cache'/'cfw_nb')
 
-# %% ../nbs/01_ingestion.ipynb #a285537f
+# %% ../nbs/01_ingestion.ipynb #0851fe34
 def find_fashion_mnist(root:str|Path|None=None, # a folder with the IDX files, or a torchvision root (root/FashionMNIST/raw)
                        download:bool=False, # fetch with torchvision into `root` (default `default_data_root()`) if not found
                       ) -> Path:
@@ -225,7 +225,7 @@ def find_fashion_mnist(root:str|Path|None=None, # a folder with the IDX files, o
         "as written by torchvision.datasets.FashionMNIST(R, download=True);\n"
         "  3. download: load_fashion_mnist(download=True) where the network allows.")
 
-# %% ../nbs/01_ingestion.ipynb #a9753d3e
+# %% ../nbs/01_ingestion.ipynb #6789d818
 def load_fashion_mnist(root:str|Path|None=None, # see `find_fashion_mnist`
                        download:bool=False, # fetch it with torchvision when not found
                       ) -> SampleSet:
@@ -240,7 +240,7 @@ def load_fashion_mnist(root:str|Path|None=None, # see `find_fashion_mnist`
     return SampleSet(table, {'label': FASHION_MNIST_CLASSES}, images=np.concatenate([xtr, xte]),
                      name='fashion_mnist', meta={'source': str(folder)})
 
-# %% ../nbs/01_ingestion.ipynb #a540a536
+# %% ../nbs/01_ingestion.ipynb #55f3d17f
 def load_digits_set(test_size:float=0.25, # share of each class held out as the test split
                     seed:int=0) -> SampleSet:
     "scikit-learn's 1,797 8x8 digits as a `SampleSet` with a stratified, seeded train/test split."
@@ -256,7 +256,7 @@ def load_digits_set(test_size:float=0.25, # share of each class held out as the 
     return SampleSet(table, {'label': [str(i) for i in range(10)]}, images=images, name='digits',
                      meta={'source': 'sklearn.datasets.load_digits', 'test_size': test_size, 'seed': seed})
 
-# %% ../nbs/01_ingestion.ipynb #2a97b48b
+# %% ../nbs/01_ingestion.ipynb #a0532d9a
 def long_tail_counts(n_max:int, # samples kept of the head class
                      n_classes:int,
                      ratio:float, # imbalance ratio head/tail, >= 1
@@ -267,7 +267,7 @@ def long_tail_counts(n_max:int, # samples kept of the head class
     if n_classes == 1: return [int(n_max)]
     return [max(1, int(n_max * (1 / ratio) ** (c / (n_classes - 1)))) for c in range(n_classes)]
 
-# %% ../nbs/01_ingestion.ipynb #fe492d79
+# %% ../nbs/01_ingestion.ipynb #9af85335
 def make_long_tail(samples:SampleSet,
                    ratio:float, # imbalance ratio head/tail, >= 1
                    seed:int=0, # which samples of each class are kept
@@ -300,7 +300,7 @@ def make_long_tail(samples:SampleSet,
                              'counts': {c: int(targets[c]) for c in order}, 'available': {c: int(len(available[c])) for c in order}}
     return out
 
-# %% ../nbs/01_ingestion.ipynb #10dad4d1
+# %% ../nbs/01_ingestion.ipynb #ad200399
 EMBEDDED_DATASETS = ('fashion_mnist', 'digits')
 
 @dataclasses.dataclass
@@ -317,7 +317,7 @@ class DataConfig(Config):
         if self.dataset not in EMBEDDED_DATASETS: raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {EMBEDDED_DATASETS}")
         if not self.imbalance_ratio >= 1: raise ValueError(f"imbalance ratio must be >= 1 (head count / tail count), got {self.imbalance_ratio}")
 
-# %% ../nbs/01_ingestion.ipynb #22b888eb
+# %% ../nbs/01_ingestion.ipynb #a192289a
 def load_samples(cfg:DataConfig) -> SampleSet:
     "The dataset `cfg` names, with its long-tailed training split."
     samples = load_fashion_mnist(cfg.root, cfg.download) if cfg.dataset == 'fashion_mnist' else load_digits_set(seed=cfg.seed)

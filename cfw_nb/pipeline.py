@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PipelineConfig', 'long_tail_summary', 'run_data_stage', 'config_from_args', 'main']
 
-# %% ../nbs/08_pipeline.ipynb #ae6faecf
+# %% ../nbs/08_pipeline.ipynb #4f82e134
 import argparse, dataclasses, sys, time
 
 import pandas as pd
@@ -13,7 +13,7 @@ import pandas as pd
 from .core import Config, ConfigError, RunDir, set_seed, write_json, write_text
 from .ingestion import DataConfig, EMBEDDED_DATASETS, SampleSet, load_samples
 
-# %% ../nbs/08_pipeline.ipynb #9b039b24
+# %% ../nbs/08_pipeline.ipynb #f3b4d53e
 @dataclasses.dataclass
 class PipelineConfig(Config):
     "The end-to-end run: data, seed and where runs are recorded."
@@ -22,7 +22,7 @@ class PipelineConfig(Config):
     runs_dir: str = 'runs' # folder holding one sub-folder per run
     name: str = 'run' # run name, part of the run folder's name
 
-# %% ../nbs/08_pipeline.ipynb #2d85b36b
+# %% ../nbs/08_pipeline.ipynb #9bc4c1c0
 def long_tail_summary(samples:SampleSet) -> pd.DataFrame:
     "Per class: training samples available and kept by the long tail, share of the kept ones, test samples."
     lt = samples.meta.get('long_tail')
@@ -34,7 +34,7 @@ def long_tail_summary(samples:SampleSet) -> pd.DataFrame:
     out.index.name = 'class'
     return out.loc[lt['order']]
 
-# %% ../nbs/08_pipeline.ipynb #76ac554d
+# %% ../nbs/08_pipeline.ipynb #2754fd43
 def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
     "Load the data, build the long tail, record the class counts in a new run folder; return `(run, summary)`."
     t0 = time.perf_counter()
@@ -57,7 +57,7 @@ def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
         print(f"recorded in {run.path}")
     return run, summary
 
-# %% ../nbs/08_pipeline.ipynb #5efc2ffc
+# %% ../nbs/08_pipeline.ipynb #77def38b
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='cfw_nb', description='Clustered Feature Weighting: the research pipeline.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -82,7 +82,7 @@ def config_from_args(args:argparse.Namespace) -> PipelineConfig:
     top = {k: v for k, v in (('seed', args.seed), ('runs_dir', args.runs_dir), ('name', args.name)) if v is not None}
     return cfg.replace(data=cfg.data.replace(**data), **top)
 
-# %% ../nbs/08_pipeline.ipynb #fa1547ab
+# %% ../nbs/08_pipeline.ipynb #d10d73f1
 def main(argv:list|None=None) -> int:
     "Entry point of the `cfw_nb` command; returns the exit status (2 for a bad configuration or missing data)."
     args = _parser().parse_args(argv)
