@@ -3,10 +3,9 @@
 Runs `nbdev_export`, `nbdev_clean` and the README build on a scratch copy of the working tree and fails,
 naming the files, if any of them would change something. The working tree itself is never modified.
 
-    python tools/check_nbs.py           # check; exit status 1 on any difference
-    python tools/check_nbs.py --count   # print the number of notebooks nbdev_test will run
+    python tools/check_nbs.py [--root DIR]   # check; exit status 1 on any difference
 """
-import filecmp, shutil, subprocess, sys, tempfile
+import argparse, filecmp, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,16 +27,18 @@ def snapshot(root):
             if p.exists() and not any(part in SKIP for part in p.relative_to(root).parts)}
 
 
-def main():
-    if '--count' in sys.argv: return print(len(notebooks()))
-    if not notebooks(): sys.exit("no notebooks found under nbs/: nothing would be tested")
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--root', default=str(ROOT), help='the project folder (holding settings.ini)')
+    root = Path(p.parse_args(argv).root).resolve()
+    if not notebooks(root): sys.exit(f"no notebooks under {root/'nbs'}: nothing would be tested")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)/'tree'
-        shutil.copytree(ROOT, tmp, ignore=lambda d, names: [n for n in names if n in SKIP])
+        shutil.copytree(root, tmp, ignore=lambda d, names: [n for n in names if n in SKIP])
         for cmd in ([str(BIN/'nbdev_export')], [str(BIN/'nbdev_clean')], [sys.executable, 'tools/docs_preview.py', '--readme-only']):
             r = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
             if r.returncode: sys.exit(f"{' '.join(cmd)} failed on a scratch copy of the tree:\n{r.stdout}{r.stderr}")
-        before, after = snapshot(ROOT), snapshot(tmp)
+        before, after = snapshot(root), snapshot(tmp)
         problems = [f"{k}: {'would be created' if k not in before else 'would be deleted' if k not in after else 'would change'}"
                     f" ({HINTS[k.split('/')[0]]})"
                     for k in sorted(set(before) | set(after))
@@ -45,7 +46,7 @@ def main():
     if problems:
         print("Notebooks, library and README are out of sync or unclean:\n  " + "\n  ".join(problems), file=sys.stderr)
         sys.exit(1)
-    print(f"{len(notebooks())} notebooks clean; library and README in sync")
+    print(f"{len(notebooks(root))} notebooks clean; library and README in sync")
 
 
 if __name__ == '__main__': main()
