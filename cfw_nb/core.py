@@ -209,17 +209,23 @@ def set_seed(seed:int, # in [0, 2**32)
     torch.backends.cudnn.benchmark = not deterministic and torch.backends.cudnn.benchmark
     return seed
 
-# %% ../nbs/00_core.ipynb #9f08ab56
+# %% ../nbs/00_core.ipynb #f473ab21
 def get_rng_state() -> dict:
-    "The states of the python, numpy, torch CPU and CUDA generators, for `set_rng_state`."
-    state = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state()}
+    "The states of the python, numpy, torch CPU and CUDA generators, as tensors and python values (safe for `load_torch`)."
+    np_state = np.random.get_state(legacy=False)
+    np_state['state'] = {'key': torch.from_numpy(np_state['state']['key'].astype(np.int64)), 'pos': int(np_state['state']['pos'])}
+    state = {'python': random.getstate(), 'numpy': np_state, 'torch': torch.get_rng_state()}
     if torch.cuda.is_available(): state['cuda'] = torch.cuda.get_rng_state_all()
     return state
 
-# %% ../nbs/00_core.ipynb #e5b43a27
+# %% ../nbs/00_core.ipynb #1a38a7a1
 def set_rng_state(state:dict):
     "Restore generator states captured by `get_rng_state`."
-    random.setstate(state['python']); np.random.set_state(state['numpy']); torch.set_rng_state(state['torch'])
+    random.setstate(state['python'])
+    np_state = dict(state['numpy'])
+    np_state['state'] = {'key': np.asarray(np_state['state']['key'], dtype=np.uint32), 'pos': np_state['state']['pos']}
+    np.random.set_state(np_state)
+    torch.set_rng_state(state['torch'])
     if 'cuda' in state:
         if not torch.cuda.is_available(): raise RuntimeError("the saved random state includes CUDA generators, but CUDA is not available")
         torch.cuda.set_rng_state_all(state['cuda'])

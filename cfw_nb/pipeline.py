@@ -22,19 +22,20 @@ class PipelineConfig(Config):
     runs_dir: str = 'runs' # folder holding one sub-folder per run
     name: str = 'run' # run name, part of the run folder's name
 
-# %% ../nbs/08_pipeline.ipynb #9bc4c1c0
+# %% ../nbs/08_pipeline.ipynb #55c6d601
 def long_tail_summary(samples:SampleSet) -> pd.DataFrame:
-    "Per class: training samples available and kept by the long tail, share of the kept ones, test samples."
+    "Per class: samples available to the long tail, kept by it, their share, and test samples (when the test split is separate)."
     lt = samples.meta.get('long_tail')
     if lt is None: raise ValueError("the sample set has no long-tail record; build it with make_long_tail")
-    counts = samples.counts()
-    out = pd.DataFrame({'available': pd.Series(lt['available']), 'train': counts[lt['split']].drop('total')})
-    out['share'] = (out['train'] / out['train'].sum()).round(4)
-    if 'test' in counts: out['test'] = counts['test'].drop('total')
+    counts = samples.counts().drop(index='total')
+    kept = counts.sum(axis=1) if lt['split'] is None else counts[lt['split']]
+    out = pd.DataFrame({'available': pd.Series(lt['available']), 'kept': kept})
+    out['share'] = (out['kept'] / out['kept'].sum()).round(4)
+    if lt['split'] is not None and lt['split'] != 'test' and 'test' in counts: out['test'] = counts['test']
     out.index.name = 'class'
     return out.loc[lt['order']]
 
-# %% ../nbs/08_pipeline.ipynb #2754fd43
+# %% ../nbs/08_pipeline.ipynb #cc9932c0
 def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
     "Load the data, build the long tail, record the class counts in a new run folder; return `(run, summary)`."
     t0 = time.perf_counter()
@@ -43,16 +44,16 @@ def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
     summary = long_tail_summary(samples)
     run = RunDir.create(cfg.runs_dir, cfg.name, config=cfg, seed=cfg.seed, data=samples.fingerprint())
     write_text(run/'class_counts.csv', summary.to_csv())
-    train = summary['train']
-    stage = {'dataset': samples.name, 'source': samples.meta.get('source'), 'n_train': int(train.sum()),
+    kept, split = summary['kept'], samples.meta['long_tail']['split']
+    stage = {'dataset': samples.name, 'source': samples.meta.get('source'), 'split': split, 'n_kept': int(kept.sum()),
              'n_test': int(summary['test'].sum()) if 'test' in summary else None,
-             'imbalance_ratio': float(train.max() / train.min()), 'counts': {k: int(v) for k, v in train.items()},
+             'imbalance_ratio': float(kept.max() / kept.min()), 'counts': {k: int(v) for k, v in kept.items()},
              'seconds': round(time.perf_counter() - t0, 3)}
     write_json(run/'data_stage.json', stage)
     run.update(stages={'data': 'done'})
     if verbose:
-        print(f"{samples.name}: long-tailed training split, requested ratio {cfg.data.imbalance_ratio:g}, "
-              f"actual {stage['imbalance_ratio']:.1f}, {stage['n_train']} training and {stage['n_test']} test images")
+        print(f"{samples.name}: long-tailed {split or 'whole set'}, requested ratio {cfg.data.imbalance_ratio:g}, "
+              f"actual {stage['imbalance_ratio']:.1f}; {stage['n_kept']} images kept, {stage['n_test'] or 0} test images untouched")
         print(summary.to_string())
         print(f"recorded in {run.path}")
     return run, summary

@@ -15,7 +15,7 @@ def test_run_fashion_mnist_default(tmp_path):
     (run_dir,) = tmp_path.iterdir()
     counts = pd.read_csv(run_dir/'class_counts.csv', index_col='class')
     assert counts.index.tolist() == FASHION_MNIST_CLASSES
-    assert counts['train'].tolist() == long_tail_counts(6000, 10, 100)
+    assert counts['kept'].tolist() == long_tail_counts(6000, 10, 100)
     assert counts['test'].tolist() == [1000]*10 and counts['available'].tolist() == [6000]*10
     meta = json.loads((run_dir/'run.json').read_text())
     assert meta['config']['data']['imbalance_ratio'] == 100.0 and meta['seed'] == 0
