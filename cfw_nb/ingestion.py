@@ -62,7 +62,7 @@ def check_sample_table(table:pd.DataFrame, # the sample table
         bad = table['split'].isna()
         if bad.any(): raise ValueError(f"column 'split': missing split at {_first_bad(table, bad)}")
 
-# %% ../nbs/01_ingestion.ipynb #dd2d5d28
+# %% ../nbs/01_ingestion.ipynb #cd78d400
 @dataclasses.dataclass(eq=False)
 class SampleSet:
     "A sample table with what its rows point into (image array or root folder) and the names of its labels."
@@ -119,14 +119,14 @@ class SampleSet:
         if self.images is None: raise ValueError("to_tensors needs an array-backed sample set; use .dataset() for image files")
         x = torch.from_numpy(self.images[self.table['index'].to_numpy()])
         x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-        return x.float().div_(255), torch.as_tensor(self.table[targets].to_numpy(), dtype=torch.long)
+        return x.float().div_(255), torch.tensor(self.table[targets].to_numpy(), dtype=torch.long)
 
     def __repr__(self):
         splits = dict(self.table['split'].value_counts().sort_index()) if 'split' in self.table else {}
         return (f"SampleSet({self.name!r}, n={len(self)}, classes={len(self.classes)}, "
                 f"splits={ {k: int(v) for k, v in splits.items()} }, labels={list(self.label_names)})")
 
-# %% ../nbs/01_ingestion.ipynb #c704d31d
+# %% ../nbs/01_ingestion.ipynb #6b394472
 class SampleDataset(Dataset):
     "A torch Dataset of `(image, target)` over a `SampleSet`; targets are a tensor or a dict of tensors."
     def __init__(self, samples:SampleSet, targets:str|list='label', transform=None, mode:str='RGB'):
@@ -135,7 +135,7 @@ class SampleDataset(Dataset):
         self.targets = list(targets) if self.multi else [targets]
         for t in self.targets:
             if t not in samples.label_names: raise ValueError(f"unknown target {t!r}; label columns are {list(samples.label_names)}")
-        self._y = {t: torch.as_tensor(samples.table[t].to_numpy(), dtype=torch.long) for t in self.targets}
+        self._y = {t: torch.tensor(samples.table[t].to_numpy(), dtype=torch.long) for t in self.targets}  # a copy: pandas 3 arrays are read-only
         tab = samples.table
         self._index = tab['index'].to_numpy() if 'index' in tab else None
         self._paths = None if 'index' in tab else [

@@ -16,7 +16,7 @@ def build_wheel(tmp_path):
 def test_wheel_metadata_and_contents(tmp_path):
     whl = build_wheel(tmp_path)
     names = whl.namelist()
-    for mod in ('core', 'ingestion', 'pipeline', '_modidx'): assert f'cfw_nb/{mod}.py' in names
+    for mod in ('core', 'engine', 'ingestion', 'pipeline', '_modidx'): assert f'cfw_nb/{mod}.py' in names
     meta_name = next(n for n in names if n.endswith('.dist-info/METADATA'))
     meta = email.message_from_bytes(whl.read(meta_name))
     assert meta['Version'] == cfg['version'] and meta['Requires-Python'] == '>=3.10'
@@ -25,7 +25,7 @@ def test_wheel_metadata_and_contents(tmp_path):
     dev = [r.split(';')[0].strip() for r in reqs if 'extra == "dev"' in r]
     runtime_names = {r.split('>')[0].split('=')[0].split('<')[0].strip().lower() for r in runtime}
     assert runtime_names == {'torch', 'torchvision', 'timm', 'hdbscan', 'scikit-learn', 'umap-learn', 'matplotlib',
-                             'ipywidgets', 'numpy', 'pandas', 'pillow'}
+                             'ipywidgets', 'numpy', 'pandas', 'pillow', 'tqdm'}
     assert all('>=' in r and '==' not in r for r in runtime), runtime            # lower bounds, no pins
     for pin in ('nbdev==2.4.14', 'execnb==0.1.18', 'fastcore==1.12.47', 'ghapi==1.1.1'): assert pin in dev
     assert {'jupyterlab', 'pytest'} <= {d.split('>')[0].split('=')[0] for d in dev}
@@ -40,7 +40,7 @@ def test_version_matches_settings():
 
 def test_runtime_imports_need_no_dev_tools():
     "The exported library never imports nbdev or fastcore (dev extras only)."
-    r = run([BIN/'python', '-c', 'import sys, cfw_nb.core, cfw_nb.ingestion, cfw_nb.pipeline; '
+    r = run([BIN/'python', '-c', 'import sys, cfw_nb.core, cfw_nb.engine, cfw_nb.ingestion, cfw_nb.pipeline; '
              'print(sorted(m for m in sys.modules if m.split(".")[0] in ("nbdev", "fastcore", "execnb")))'])
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == '[]'

@@ -1,0 +1,43 @@
+"The engine under torchrun: 2 CPU ranks (gloo) reproduce a single process on the same global batches."
+import json, os
+
+import numpy as np
+import pytest
+
+from conftest import BIN, ROOT, run
+
+
+@pytest.fixture(scope='module')
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp('ddp')
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_train.py', '--out', out/'ddp'], env=env, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r = run([BIN/'python', ROOT/'tests'/'ddp_train.py', '--out', out/'single', '--single'], env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    load = lambda p: json.loads(p.read_text())
+    return out, [load(out/'ddp'/f'result-ddp-rank{r}.json') for r in (0, 1)], load(out/'single'/'result-single-rank0.json')
+
+
+def test_two_ranks_match_one_process(results):
+    _, (r0, r1), single = results
+    assert (r0['world'], r1['world'], single['world']) == (2, 2, 1)
+    for key in ('train_loss', 'val_loss', 'val_acc'):
+        np.testing.assert_allclose(r0['history'][key], single['history'][key], rtol=1e-4, atol=1e-6, err_msg=key)
+    assert r0['history']['step'] == single['history']['step'] == [0, 16, 32]     # 1024 / 64 global batch = 16 steps per epoch
+    for a, b in zip(r0['weights'], single['weights']): np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert single['history']['train_loss'][-1] < single['history']['train_loss'][0]
+
+
+def test_ranks_agree_and_metrics_cover_the_whole_validation_set(results):
+    _, (r0, r1), _ = results
+    assert r0['history'] == r1['history']                                # reduced metrics are the same on every rank
+    assert r0['weights'] == r1['weights']                                # DDP keeps replicas identical
+    assert r0['history']['val_n'] == [300.0] * 3                          # each validation sample once: no padding, no loss
+
+
+def test_only_rank_zero_writes(results):
+    out, _, _ = results
+    files = sorted(p.name for p in (out/'ddp'/'run').iterdir())
+    assert files == ['best.pt', 'history.jsonl', 'last.pt']                # no stray temp files from a second writer
+    assert len((out/'ddp'/'run'/'history.jsonl').read_text().splitlines()) == 3
