@@ -8,8 +8,8 @@ __all__ = ['log', 'dist_info', 'init_distributed', 'ShardSampler', 'make_loader'
            'model_signature', 'default_split_batch', 'Trainer', 'state_dict', 'save_checkpoint', 'load_checkpoint',
            'fit']
 
-# %% ../nbs/00a_engine.ipynb #9638b76f
-import copy, logging, math, os, sys, time
+# %% ../nbs/00a_engine.ipynb #af05d849
+import copy, json, logging, math, os, sys, time
 from contextlib import nullcontext
 import dataclasses
 from pathlib import Path
@@ -146,7 +146,7 @@ class LRSchedule:
         else: raise ValueError(f"unknown schedule {self.kind!r}")
         return f
 
-# %% ../nbs/00a_engine.ipynb #980aa6f8
+# %% ../nbs/00a_engine.ipynb #1577025a
 _RESUMABLE_CHANGES = ('progress', 'log_every')  # config fields that may differ between a run and its resumption
 
 @dataclasses.dataclass
@@ -170,8 +170,8 @@ class TrainConfig(Config):
     clip_grad_norm: float|None = None # max global gradient norm
     amp: Literal['auto', 'off', 'bf16', 'fp16'] = 'auto' # mixed precision: auto = bf16/fp16 on CUDA, fp32 on CPU
     channels_last: bool = True # on CUDA, for 4-D inputs
-    monitor: str = 'val_loss' # metric that picks the best checkpoint ('train_loss' without validation)
-    mode: Literal['min', 'max'] = 'min'
+    monitor: str|None = None # metric that picks the best checkpoint; None = 'val_loss', or 'train_loss' without validation
+    mode: Literal['min', 'max']|None = None # None = 'min' for metrics named '*loss*', else 'max'
     patience: int|None = None # early stopping: epochs without improvement; None = never stop early
     min_delta: float = 0.0 # smallest change that counts as an improvement
     restore_best: bool = True # end with the best weights (by `monitor`) rather than the last
@@ -249,7 +249,7 @@ def default_split_batch(batch) -> tuple:
     if isinstance(batch, (list, tuple)) and len(batch) == 2: return batch[0], batch[1]
     return batch, None
 
-# %% ../nbs/00a_engine.ipynb #44435f39
+# %% ../nbs/00a_engine.ipynb #b13b7501
 class Trainer:
     "Train `model` with `loss_fn` on `train_dl`, validating on `val_dl`, checkpointing to `run_dir`."
     def __init__(self, model:nn.Module,
@@ -270,8 +270,9 @@ class Trainer:
         self.loss_fn, self.train_dl, self.val_dl, self.metrics = loss_fn, train_dl, val_dl, dict(metrics or {})
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.callbacks, self.forward_fn, self.split_batch = list(callbacks), forward, split_batch
-        if val_dl is None and self.cfg.monitor.startswith('val_'):
-            self.cfg = self.cfg.replace(monitor='train_loss', mode='min')
+        self.monitor = self.cfg.monitor or ('val_loss' if val_dl is not None else 'train_loss')
+        if self.monitor.startswith('val_') and val_dl is None: raise ValueError(f"monitor {self.monitor!r} needs a validation loader")
+        self.mode = self.cfg.mode or ('min' if 'loss' in self.monitor else 'max')
         self.amp_dtype = autocast_dtype(self.cfg.amp, self.device)
         self.channels_last = self.cfg.channels_last and self.device.type == 'cuda'
         self.model = model.to(self.device)
@@ -305,7 +306,7 @@ class Trainer:
     @property
     def history_df(self) -> pd.DataFrame: return pd.DataFrame(self.history)
 
-# %% ../nbs/00a_engine.ipynb #c2ab59ce
+# %% ../nbs/00a_engine.ipynb #6cfcaf1a
 @torch.no_grad()
 def _sum_logs(acc:dict, logs:dict, n:int):
     for k, v in logs.items(): acc[k] = acc.get(k, 0.0) + v.detach().float() * n
@@ -321,6 +322,7 @@ def _train_epoch(self:Trainer) -> dict:
         from tqdm.auto import tqdm
         bar = tqdm(total=n_batches, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False)
     self.optimizer.zero_grad(set_to_none=True)
+    pending = False  # gradients accumulated since the last optimizer step
     for i, batch in enumerate(self.train_dl):
         inputs, targets = self.split_batch(batch)
         inputs, targets = to_device(inputs, dev, self.channels_last), to_device(targets, dev)
@@ -342,14 +344,15 @@ def _train_epoch(self:Trainer) -> dict:
             else:
                 scaled = loss / cfg.grad_accum
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
-                _sum_logs(acc, logs, n); n_seen += n
+                _sum_logs(acc, logs, n); n_seen += n; pending = True
         if last_micro:
-            if cfg.clip_grad_norm is not None:
-                if self.scaler: self.scaler.unscale_(self.optimizer)
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm)
-            if self.scaler: self.scaler.step(self.optimizer); self.scaler.update()
-            else: self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
+            if pending:  # a window of skipped batches has no gradient: the step keeps its place in the schedule, the weights stay
+                if cfg.clip_grad_norm is not None:
+                    if self.scaler: self.scaler.unscale_(self.optimizer)
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm)
+                if self.scaler: self.scaler.step(self.optimizer); self.scaler.update()
+                else: self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True); pending = False
             self.scheduler.step()
             self.step += 1
             if self.callbacks: self._cb('on_step_end', {'loss': loss.detach(), 'lr': self.scheduler.get_last_lr()[0], 'step': self.step})
@@ -464,10 +467,10 @@ def load_checkpoint(self:Trainer, path:str|Path):
 
 Trainer.load_checkpoint = load_checkpoint
 
-# %% ../nbs/00a_engine.ipynb #0cd9a76a
+# %% ../nbs/00a_engine.ipynb #c1dbaf9e
 def _improved(self:Trainer, value:float) -> bool:
     if self.best is None: return True
-    if self.cfg.mode == 'min': return value < self.best['value'] - self.cfg.min_delta
+    if self.mode == 'min': return value < self.best['value'] - self.cfg.min_delta
     return value > self.best['value'] + self.cfg.min_delta
 
 def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
@@ -490,20 +493,20 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
         logs['skipped_batches'] = self.skipped
         self._cb('on_epoch_end', logs)
         logs['seconds'] = round(time.perf_counter() - t0, 4)
-        if cfg.monitor not in logs: raise KeyError(f"monitored metric {cfg.monitor!r} is not among the epoch's metrics {sorted(logs)}")
+        if self.monitor not in logs: raise KeyError(f"monitored metric {self.monitor!r} is not among the epoch's metrics {sorted(logs)}")
         self.epoch += 1
-        if _improved(self, logs[cfg.monitor]):
-            self.best = {'value': logs[cfg.monitor], 'epoch': self.epoch, 'wait': 0}
+        if _improved(self, logs[self.monitor]):
+            self.best = {'value': logs[self.monitor], 'epoch': self.epoch, 'wait': 0}
             self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
             if self.run_dir is not None and self.is_main:
-                save_torch(self.run_dir/'best.pt', {'model': self.best_state, 'epoch': self.epoch, cfg.monitor: logs[cfg.monitor]})
+                save_torch(self.run_dir/'best.pt', {'model': self.best_state, 'epoch': self.epoch, self.monitor: logs[self.monitor]})
         else: self.best['wait'] += 1
         if cfg.patience is not None and self.best['wait'] >= cfg.patience: self.stop = True
         logs['best'] = self.best['epoch'] == self.epoch
         self.history.append(logs)
         self.save_checkpoint()
         if self.run_dir is not None and self.is_main:
-            write_text(self.run_dir/'history.jsonl', ''.join(pd.io.json.ujson_dumps(h) + '\n' for h in self.history))
+            write_text(self.run_dir/'history.jsonl', ''.join(json.dumps(h) + '\n' for h in self.history))
         if self.is_main: log.info("epoch %d: %s", self.epoch, {k: v for k, v in logs.items() if k != 'epoch'})
     if cfg.restore_best and self.best_state is not None: self.model.load_state_dict(self.best_state)
     self._cb('on_fit_end')
