@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['MISSING', 'RESERVED_COLUMNS', 'FASHION_MNIST_CLASSES', 'DEBIAN_FASHION_MNIST', 'EMBEDDED_DATASETS',
            'check_sample_table', 'SampleSet', 'SampleDataset', 'read_idx', 'default_data_root', 'find_fashion_mnist',
-           'load_fashion_mnist', 'load_digits_set', 'long_tail_counts', 'make_long_tail', 'DataConfig', 'load_samples']
+           'load_fashion_mnist', 'load_digits_set', 'long_tail_counts', 'subsample_per_class', 'make_long_tail',
+           'DataConfig', 'load_samples']
 
 # %% ../nbs/01_ingestion.ipynb #3be5fcf9
 import gzip, os, struct
@@ -126,7 +127,7 @@ class SampleSet:
         return (f"SampleSet({self.name!r}, n={len(self)}, classes={len(self.classes)}, "
                 f"splits={ {k: int(v) for k, v in splits.items()} }, labels={list(self.label_names)})")
 
-# %% ../nbs/01_ingestion.ipynb #6b394472
+# %% ../nbs/01_ingestion.ipynb #1c475341
 class SampleDataset(Dataset):
     "A torch Dataset of `(image, target)` over a `SampleSet`; targets are a tensor or a dict of tensors."
     def __init__(self, samples:SampleSet, targets:str|list='label', transform=None, mode:str='RGB'):
@@ -150,7 +151,7 @@ class SampleDataset(Dataset):
         else:
             path = self._paths[i]
             try:
-                with Image.open(path) as im: a = np.asarray(im.convert(self.mode))
+                with Image.open(path) as im: a = np.array(im.convert(self.mode))  # writable, as torch wants
             except (OSError, ValueError) as e: raise OSError(f"cannot read image {path} (sample row {i}): {e}") from e
         x = torch.from_numpy(np.ascontiguousarray(a))
         x = x.unsqueeze(0) if x.ndim == 2 else x.permute(2, 0, 1)
@@ -267,7 +268,34 @@ def long_tail_counts(n_max:int, # samples kept of the head class
     if n_classes == 1: return [int(n_max)]
     return [max(1, int(n_max * (1 / ratio) ** (c / (n_classes - 1)))) for c in range(n_classes)]
 
-# %% ../nbs/01_ingestion.ipynb #9af85335
+# %% ../nbs/01_ingestion.ipynb #be3331e4
+def _class_rows(samples:SampleSet, split:str|None) -> tuple:
+    "Row mask of `split` (all rows when None) and, per class name, the positions of its rows in that split."
+    tab = samples.table
+    in_split = np.ones(len(tab), bool) if split is None else (tab['split'] == split).to_numpy()
+    if split is not None and not in_split.any(): raise ValueError(f"no samples in split {split!r}")
+    labels = tab['label'].to_numpy()
+    return in_split, {c: np.flatnonzero(in_split & (labels == k)) for k, c in enumerate(samples.classes)}
+
+def subsample_per_class(samples:SampleSet,
+                        counts:dict, # class name -> samples to keep; classes not named keep all their samples
+                        seed:int=0, # which samples are kept
+                        split:str|None='train', # the split to reduce (None: the whole set); other splits are untouched
+                       ) -> SampleSet:
+    "Keep `counts[c]` randomly chosen samples of each class `c` in one split, in their original order."
+    unknown = [c for c in counts if c not in samples.classes]
+    if unknown: raise ValueError(f"unknown class(es) {unknown}; classes are {samples.classes}")
+    in_split, rows = _class_rows(samples, split)
+    short = {c: (n, len(rows[c])) for c, n in counts.items() if n > len(rows[c]) or n < 0}
+    if short: raise ValueError("not enough samples for the profile (class: wanted, available): "
+                               + ", ".join(f"{c}: {w}, {a}" for c, (w, a) in short.items()))
+    rng = np.random.default_rng(seed)
+    keep = ~in_split
+    for c in samples.classes:
+        keep[rows[c] if c not in counts else rng.choice(rows[c], counts[c], replace=False)] = True
+    return samples.subset(keep)
+
+# %% ../nbs/01_ingestion.ipynb #9770f5b8
 def make_long_tail(samples:SampleSet,
                    ratio:float, # imbalance ratio head/tail, >= 1
                    seed:int=0, # which samples of each class are kept
@@ -280,24 +308,15 @@ def make_long_tail(samples:SampleSet,
     order = list(names) if order is None else list(order)
     unknown = [c for c in order if c not in names]
     if unknown or sorted(order) != sorted(names): raise ValueError(f"order must list every class once; unknown {unknown}, classes {names}")
-    tab = samples.table
-    in_split = np.ones(len(tab), bool) if split is None else (tab['split'] == split).to_numpy()
-    if split is not None and not in_split.any(): raise ValueError(f"no samples in split {split!r}")
-    labels = tab['label'].to_numpy()
-    available = {c: np.flatnonzero(in_split & (labels == names.index(c))) for c in order}
-    empty = [c for c, idx in available.items() if len(idx) == 0]
+    _, rows = _class_rows(samples, split)
+    empty = [c for c in order if len(rows[c]) == 0]
     if empty: raise ValueError(f"class(es) {empty} have no samples in split {split!r}")
-    n_max = min(len(i) for i in available.values()) if n_max is None else n_max
+    n_max = min(len(i) for i in rows.values()) if n_max is None else n_max
     targets = dict(zip(order, long_tail_counts(n_max, len(order), ratio)))
-    short = {c: (targets[c], len(available[c])) for c in order if targets[c] > len(available[c])}
-    if short: raise ValueError("not enough samples for the profile (class: wanted, available): "
-                               + ", ".join(f"{c}: {w}, {a}" for c, (w, a) in short.items()))
-    rng = np.random.default_rng(seed)
-    keep = ~in_split
-    for c in order: keep[rng.choice(available[c], targets[c], replace=False)] = True
-    out = samples.subset(keep)
-    out.meta['long_tail'] = {'ratio': float(ratio), 'seed': seed, 'split': split, 'n_max': int(n_max), 'order': order,
-                             'counts': {c: int(targets[c]) for c in order}, 'available': {c: int(len(available[c])) for c in order}}
+    out = subsample_per_class(samples, targets, seed, split)
+    out.meta['long_tail'] = {'profile': 'exponential', 'ratio': float(ratio), 'seed': seed, 'split': split, 'n_max': int(n_max),
+                             'order': order, 'counts': {c: int(targets[c]) for c in order},
+                             'available': {c: int(len(rows[c])) for c in order}}
     return out
 
 # %% ../nbs/01_ingestion.ipynb #ad200399
