@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['atomic_write', 'write_text', 'write_json', 'read_json', 'save_array', 'load_array', 'save_torch', 'load_torch',
-           'ConfigError', 'Config', 'set_seed', 'get_rng_state', 'set_rng_state', 'seed_worker', 'get_device',
-           'fingerprint', 'package_versions', 'git_commit', 'RunDir']
+           'ConfigError', 'Config', 'set_seed', 'set_determinism', 'get_rng_state', 'set_rng_state', 'seed_worker',
+           'get_device', 'fingerprint', 'package_versions', 'git_commit', 'RunDir']
 
 # %% ../nbs/00_core.ipynb #0bf011c0
 import dataclasses, difflib, hashlib, importlib.util, json, os, platform, random, subprocess, sys, tempfile, types, typing
@@ -99,7 +99,7 @@ def load_torch(path:str|Path, map_location='cpu', weights_only:bool=True):
 class ConfigError(ValueError):
     "A configuration that cannot be built: unknown or missing key, or a value of the wrong type."
 
-# %% ../nbs/00_core.ipynb #4b2dc8c4
+# %% ../nbs/00_core.ipynb #7276e3eb
 def _type_name(tp) -> str:
     return getattr(tp, '__name__', None) or str(tp).replace('typing.', '')
 
@@ -113,7 +113,7 @@ def _coerce(value, tp, where:str):
         for arg in (a for a in args if a is not type(None)):
             try: return _coerce(value, arg, where)
             except ConfigError as e: errors.append(str(e))
-        raise ConfigError(f"{where}: {value!r} matches none of {_type_name(tp)}")
+        raise ConfigError(f"{where}: {value!r} matches none of {_type_name(tp)}: " + '; '.join(e.split(': ', 1)[-1] for e in errors))
     if origin is Literal:
         if value not in args: raise ConfigError(f"{where}: {value!r} is not one of {list(args)}")
         return value
@@ -194,7 +194,7 @@ class Config:
         "A copy with `changes` applied, checked like a new configuration."
         return dataclasses.replace(self, **changes)
 
-# %% ../nbs/00_core.ipynb #be79c82a
+# %% ../nbs/00_core.ipynb #c2b10d1e
 def set_seed(seed:int, # in [0, 2**32)
              deterministic:bool=False, # also select deterministic torch kernels (slower on GPU)
             ) -> int:
@@ -203,11 +203,16 @@ def set_seed(seed:int, # in [0, 2**32)
         raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     seed = int(seed)
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    set_determinism(deterministic)
+    return seed
+
+# %% ../nbs/00_core.ipynb #699a82bc
+def set_determinism(deterministic:bool):
+    "Ask torch for deterministic kernels (or stop asking); on CUDA this also needs `CUBLAS_WORKSPACE_CONFIG`, set when absent."
     if deterministic: os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
     torch.use_deterministic_algorithms(deterministic)
     torch.backends.cudnn.deterministic = deterministic
     torch.backends.cudnn.benchmark = not deterministic and torch.backends.cudnn.benchmark
-    return seed
 
 # %% ../nbs/00_core.ipynb #f473ab21
 def get_rng_state() -> dict:

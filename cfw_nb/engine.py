@@ -8,7 +8,7 @@ __all__ = ['log', 'dist_info', 'init_distributed', 'ShardSampler', 'make_loader'
            'model_signature', 'default_split_batch', 'Trainer', 'state_dict', 'save_checkpoint', 'load_checkpoint',
            'fit']
 
-# %% ../nbs/00a_engine.ipynb #af05d849
+# %% ../nbs/00a_engine.ipynb #3e487457
 import copy, json, logging, math, os, sys, time
 from contextlib import nullcontext
 import dataclasses
@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from .core import (Config, get_device, get_rng_state, load_torch, read_json, save_torch, seed_worker,
-                         set_rng_state, set_seed, write_text)
+                         set_determinism, set_rng_state, set_seed, write_text)
 
 # %% ../nbs/00a_engine.ipynb #8af7fbbc
 log = logging.getLogger('cfw_nb.engine')
@@ -55,7 +55,7 @@ class ShardSampler(Sampler):
     def __iter__(self): return iter(range(self.rank, self.n, self.world))
     def __len__(self): return len(range(self.rank, self.n, self.world))
 
-# %% ../nbs/00a_engine.ipynb #3ac398a2
+# %% ../nbs/00a_engine.ipynb #353006d3
 def make_loader(dataset, # a map-style torch Dataset
                 batch_size:int,
                 train:bool=True, # shuffle (unless `sampler` is given) and drop nothing
@@ -65,10 +65,14 @@ def make_loader(dataset, # a map-style torch Dataset
                 drop_last:bool=False,
                 device:torch.device|None=None, # pins memory when CUDA
                 distributed:bool|None=None, # default: whether torch.distributed is initialised
+                persistent_workers:bool=False, # faster epochs with workers, but resume is then no longer exact
                ) -> DataLoader:
     "A DataLoader set up for the engine: seeded, worker-seeded, pinned on CUDA, sharded under DDP."
     rank, world = dist_info()
     distributed = world > 1 if distributed is None else distributed
+    if sampler is not None and distributed and getattr(sampler, 'num_replicas', None) != world:
+        raise ValueError(f"under DDP ({world} processes) the sampler must share the data between the ranks "
+                         f"(a sampler with num_replicas={world}, e.g. DistributedSampler); {type(sampler).__name__} is not")
     g = torch.Generator(); g.manual_seed(seed)
     if sampler is None and distributed:
         sampler = (DistributedSampler(dataset, world, rank, shuffle=True, seed=seed, drop_last=drop_last) if train
@@ -77,7 +81,7 @@ def make_loader(dataset, # a map-style torch Dataset
     device = device or get_device()
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, sampler=sampler, num_workers=num_workers,
                       generator=g, worker_init_fn=seed_worker if num_workers else None, drop_last=drop_last,
-                      pin_memory=device.type == 'cuda', persistent_workers=num_workers > 0)
+                      pin_memory=device.type == 'cuda', persistent_workers=persistent_workers and num_workers > 0)
 
 # %% ../nbs/00a_engine.ipynb #58b824fc
 def to_device(obj, device:torch.device, channels_last:bool=False):
@@ -90,7 +94,7 @@ def to_device(obj, device:torch.device, channels_last:bool=False):
     if isinstance(obj, (list, tuple)): return type(obj)(to_device(v, device, channels_last) for v in obj)
     return obj
 
-# %% ../nbs/00a_engine.ipynb #25899206
+# %% ../nbs/00a_engine.ipynb #e68cbbef
 def autocast_dtype(amp:str, # 'auto', 'off', 'bf16' or 'fp16'
                    device:torch.device) -> torch.dtype|None:
     "The autocast dtype for `amp` on `device`, or None for plain fp32."
@@ -100,11 +104,16 @@ def autocast_dtype(amp:str, # 'auto', 'off', 'bf16' or 'fp16'
         if device.type != 'cuda': raise ValueError(f"fp16 mixed precision needs CUDA, the device is {device}")
         return torch.float16
     if amp == 'bf16':
-        if device.type == 'cuda' and not torch.cuda.is_bf16_supported(): raise ValueError(f"{device} does not support bf16")
+        if device.type == 'cuda' and not _native_bf16(): raise ValueError(f"{device} does not support bf16")
         return torch.bfloat16
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if _native_bf16() else torch.float16
 
-# %% ../nbs/00a_engine.ipynb #a448a097
+def _native_bf16() -> bool:
+    "Whether the current CUDA device computes in bf16 natively (emulated bf16 on older cards is slow)."
+    try: return torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError: return torch.cuda.is_bf16_supported()
+
+# %% ../nbs/00a_engine.ipynb #55b51ca2
 def param_groups(model:nn.Module, weight_decay:float,
                  lr_scales:dict|None=None, # parameter-name prefix -> learning-rate multiplier
                 ) -> list:
@@ -113,14 +122,15 @@ def param_groups(model:nn.Module, weight_decay:float,
     groups = {}
     for name, p in model.named_parameters():
         if not p.requires_grad: continue
-        scale = next((s for prefix, s in lr_scales.items() if name.startswith(prefix)), 1.0)
+        match = max((p for p in lr_scales if name.startswith(p)), key=len, default=None)  # the most specific prefix wins
+        scale = lr_scales[match] if match is not None else 1.0
         decay = p.ndim > 1
         g = groups.setdefault((scale, decay), {'params': [], 'names': [], 'lr_scale': scale,
                                                'weight_decay': weight_decay if decay else 0.0})
         g['params'].append(p); g['names'].append(name)
     return list(groups.values())
 
-# %% ../nbs/00a_engine.ipynb #36217478
+# %% ../nbs/00a_engine.ipynb #f3487bda
 @dataclasses.dataclass
 class LRSchedule:
     "Learning-rate multiplier as a function of the optimizer step."
@@ -141,13 +151,14 @@ class LRSchedule:
         elif self.kind == 'linear': f = 1 + (self.end_ratio - 1) * min(step / max(1, self.total_steps - 1), 1.0)
         elif self.kind == 'cosine':
             if step < self.warmup_steps: return (step + 1) / self.warmup_steps
-            t = min((step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps), 1.0)
+            t = min((step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps - 1), 1.0)  # min_lr at the last step
             f = self.min_ratio + (1 - self.min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
         else: raise ValueError(f"unknown schedule {self.kind!r}")
         return f
 
-# %% ../nbs/00a_engine.ipynb #1577025a
+# %% ../nbs/00a_engine.ipynb #7cd6ca7d
 _RESUMABLE_CHANGES = ('progress', 'log_every')  # config fields that may differ between a run and its resumption
+_MIN_WORDS = ('loss', 'err', 'mae', 'mse', 'nll', 'ppl', 'kl')  # metric names that are minimised when `mode` is not given
 
 @dataclasses.dataclass
 class TrainConfig(Config):
@@ -161,7 +172,7 @@ class TrainConfig(Config):
     betas: tuple[float, float] = (0.9, 0.999) # Adam / AdamW
     lr_scales: dict[str, float] = dataclasses.field(default_factory=dict) # parameter-name prefix -> lr multiplier
     schedule: Literal['constant', 'cosine', 'linear', 'step', 'exponential'] = 'cosine'
-    warmup_epochs: float = 0.0 # cosine: linear warm-up length
+    warmup_epochs: float = 0.0 # cosine only: linear warm-up length
     min_lr: float = 0.0 # cosine: final rate
     end_lr: float = 0.0 # linear: final rate
     step_size: int = 30 # step: epochs between decays
@@ -171,7 +182,7 @@ class TrainConfig(Config):
     amp: Literal['auto', 'off', 'bf16', 'fp16'] = 'auto' # mixed precision: auto = bf16/fp16 on CUDA, fp32 on CPU
     channels_last: bool = True # on CUDA, for 4-D inputs
     monitor: str|None = None # metric that picks the best checkpoint; None = 'val_loss', or 'train_loss' without validation
-    mode: Literal['min', 'max']|None = None # None = 'min' for metrics named '*loss*', else 'max'
+    mode: Literal['min', 'max']|None = None # None: 'min' for losses and errors (names with loss, err, mae, mse, nll, ppl, kl), else 'max'
     patience: int|None = None # early stopping: epochs without improvement; None = never stop early
     min_delta: float = 0.0 # smallest change that counts as an improvement
     restore_best: bool = True # end with the best weights (by `monitor`) rather than the last
@@ -188,6 +199,10 @@ class TrainConfig(Config):
         if self.lr <= 0: raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
         if self.clip_grad_norm is not None and self.clip_grad_norm <= 0: raise ValueError(f"TrainConfig.clip_grad_norm must be > 0, got {self.clip_grad_norm}")
         if self.patience is not None and self.patience < 1: raise ValueError(f"TrainConfig.patience must be >= 1 or None, got {self.patience}")
+        for k in ('min_delta', 'warmup_epochs', 'log_every', 'weight_decay', 'min_lr', 'end_lr'):
+            if getattr(self, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(self, k)}")
+        if self.warmup_epochs > 0 and self.schedule != 'cosine':
+            raise ValueError(f"TrainConfig.warmup_epochs applies to the cosine schedule only, the schedule is {self.schedule!r}")
 
 # %% ../nbs/00a_engine.ipynb #2d89a2e3
 def make_optimizer(model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
@@ -249,7 +264,7 @@ def default_split_batch(batch) -> tuple:
     if isinstance(batch, (list, tuple)) and len(batch) == 2: return batch[0], batch[1]
     return batch, None
 
-# %% ../nbs/00a_engine.ipynb #b13b7501
+# %% ../nbs/00a_engine.ipynb #23a0c62e
 class Trainer:
     "Train `model` with `loss_fn` on `train_dl`, validating on `val_dl`, checkpointing to `run_dir`."
     def __init__(self, model:nn.Module,
@@ -272,7 +287,7 @@ class Trainer:
         self.callbacks, self.forward_fn, self.split_batch = list(callbacks), forward, split_batch
         self.monitor = self.cfg.monitor or ('val_loss' if val_dl is not None else 'train_loss')
         if self.monitor.startswith('val_') and val_dl is None: raise ValueError(f"monitor {self.monitor!r} needs a validation loader")
-        self.mode = self.cfg.mode or ('min' if 'loss' in self.monitor else 'max')
+        self.mode = self.cfg.mode or ('min' if any(w in self.monitor for w in _MIN_WORDS) else 'max')
         self.amp_dtype = autocast_dtype(self.cfg.amp, self.device)
         self.channels_last = self.cfg.channels_last and self.device.type == 'cuda'
         self.model = model.to(self.device)
@@ -284,7 +299,11 @@ class Trainer:
         self.steps_per_epoch = math.ceil(len(train_dl) / self.cfg.grad_accum)
         self.scheduler = make_scheduler(self.optimizer, self.cfg, self.steps_per_epoch)
         self.scaler = torch.amp.GradScaler('cuda') if self.amp_dtype == torch.float16 else None
-        self.epoch, self.step, self.skipped = 0, 0, 0
+        if self.world > 1:
+            given = [None] * self.world
+            dist.all_gather_object(given, self.run_dir is not None)
+            if len(set(given)) > 1: raise ValueError(f"run_dir must be given on every rank or on none (rank 0 writes), got {given}")
+        self.epoch, self.step, self.skipped, self.wait = 0, 0, 0, 0
         self.history, self.best, self.best_state, self.stop = [], None, None, False
 
     # ---- small helpers
@@ -303,10 +322,24 @@ class Trainer:
     def _all_reduce(self, t:torch.Tensor, op=None) -> torch.Tensor:
         if self.world > 1: dist.all_reduce(t, op=op or dist.ReduceOp.SUM)
         return t
+    def _mean_logs(self, acc:dict, n_seen:int, prefix:str) -> dict:
+        "Per-sample means of summed logs across ranks; ranks agree on the keys first, so a rank without batches cannot hang the others."
+        keys = sorted(acc)
+        if self.world > 1:
+            all_keys = [None] * self.world
+            dist.all_gather_object(all_keys, keys)
+            keys = sorted(set().union(*all_keys))
+        zero = torch.zeros((), device=self.device)
+        totals = self._all_reduce(torch.stack([torch.as_tensor(float(n_seen), device=self.device)] + [acc.get(k, zero).to(self.device) for k in keys]))
+        count = totals[0].item()
+        return {f"{prefix}{k}": totals[j + 1].item() / count if count else float('nan') for j, k in enumerate(keys)}
+    def _average_gradients(self):
+        for p in self.model.parameters():
+            if p.grad is not None: dist.all_reduce(p.grad); p.grad /= self.world
     @property
     def history_df(self) -> pd.DataFrame: return pd.DataFrame(self.history)
 
-# %% ../nbs/00a_engine.ipynb #6cfcaf1a
+# %% ../nbs/00a_engine.ipynb #59c1dd3f
 @torch.no_grad()
 def _sum_logs(acc:dict, logs:dict, n:int):
     for k, v in logs.items(): acc[k] = acc.get(k, 0.0) + v.detach().float() * n
@@ -322,12 +355,13 @@ def _train_epoch(self:Trainer) -> dict:
         from tqdm.auto import tqdm
         bar = tqdm(total=n_batches, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False)
     self.optimizer.zero_grad(set_to_none=True)
-    pending = False  # gradients accumulated since the last optimizer step
+    pending = synced = False  # gradients accumulated since the last step; whether DDP all-reduced them
     for i, batch in enumerate(self.train_dl):
         inputs, targets = self.split_batch(batch)
         inputs, targets = to_device(inputs, dev, self.channels_last), to_device(targets, dev)
         n = _batch_size(inputs)
         last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == n_batches
+        window = min(cfg.grad_accum, n_batches - i // cfg.grad_accum * cfg.grad_accum)  # the last window may be short
         sync = last_micro or self.world == 1
         with (nullcontext() if sync else self.net.no_sync()):
             with self._autocast():
@@ -338,21 +372,22 @@ def _train_epoch(self:Trainer) -> dict:
             if finite.item() == 0:
                 if cfg.nonfinite == 'raise':
                     ckpt = self.run_dir/'last.pt' if self.run_dir and (self.run_dir/'last.pt').exists() else None
-                    raise NonFiniteLossError(f"non-finite loss ({loss.item()}) at epoch {self.epoch + 1}, step {self.step} "
+                    raise NonFiniteLossError(f"non-finite loss ({loss.item()}{' here, or on another rank' if self.world > 1 else ''}) at epoch {self.epoch + 1}, step {self.step} "
                                              f"(batch {i} of the epoch); " + (f"the last good checkpoint {ckpt} is kept" if ckpt else "no checkpoint was written yet"))
                 self.skipped += 1
             else:
-                scaled = loss / cfg.grad_accum
+                scaled = loss / window
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
-                _sum_logs(acc, logs, n); n_seen += n; pending = True
+                _sum_logs(acc, logs, n); n_seen += n; pending = True; synced = synced or sync
         if last_micro:
             if pending:  # a window of skipped batches has no gradient: the step keeps its place in the schedule, the weights stay
+                if self.world > 1 and not synced: self._average_gradients()  # the micro-batch that would all-reduce was skipped
                 if cfg.clip_grad_norm is not None:
                     if self.scaler: self.scaler.unscale_(self.optimizer)
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm)
                 if self.scaler: self.scaler.step(self.optimizer); self.scaler.update()
                 else: self.optimizer.step()
-                self.optimizer.zero_grad(set_to_none=True); pending = False
+                self.optimizer.zero_grad(set_to_none=True); pending = synced = False
             self.scheduler.step()
             self.step += 1
             if self.callbacks: self._cb('on_step_end', {'loss': loss.detach(), 'lr': self.scheduler.get_last_lr()[0], 'step': self.step})
@@ -360,14 +395,11 @@ def _train_epoch(self:Trainer) -> dict:
                 log.info("epoch %d step %d loss %.4f", self.epoch + 1, self.step, loss.item())
         if bar is not None: bar.update(1)
     if bar is not None: bar.close()
-    totals = torch.stack([torch.as_tensor(float(n_seen), device=dev)] + [acc[k].to(dev) for k in sorted(acc)]) if acc else torch.zeros(1, device=dev)
-    totals = self._all_reduce(totals)
-    count = totals[0].item()
-    return {f"train_{k}": (totals[j + 1].item() / count if count else float('nan')) for j, k in enumerate(sorted(acc))}
+    return self._mean_logs(acc, n_seen, 'train_')
 
 Trainer._train_epoch = _train_epoch
 
-# %% ../nbs/00a_engine.ipynb #94b2f935
+# %% ../nbs/00a_engine.ipynb #2138c0f3
 @torch.no_grad()
 def _validate(self:Trainer) -> dict:
     if self.val_dl is None: return {}
@@ -383,10 +415,7 @@ def _validate(self:Trainer) -> dict:
         _sum_logs(acc, logs, n); n_seen += n
         if self.metrics:
             outs.append(to_device(outputs, torch.device('cpu'))); tgts.append(to_device(targets, torch.device('cpu')))
-    keys = sorted(acc)
-    totals = torch.stack([torch.as_tensor(float(n_seen), device=self.device)] + [acc[k].to(self.device) for k in keys])
-    totals = self._all_reduce(totals)
-    out = {f"val_{k}": totals[j + 1].item() / totals[0].item() for j, k in enumerate(keys)}
+    out = self._mean_logs(acc, n_seen, 'val_')
     if self.metrics:
         if self.world > 1:
             gathered = [None] * self.world
@@ -415,7 +444,7 @@ def _load_loader_state(dl:DataLoader|None, st:dict):
     if 'sampler' in st: dl.sampler.load_state_dict(st['sampler'])
     if 'sampler_generator' in st: dl.sampler.generator.set_state(st['sampler_generator'])
 
-# %% ../nbs/00a_engine.ipynb #6fbcd66f
+# %% ../nbs/00a_engine.ipynb #274a804f
 def state_dict(self:Trainer) -> dict:
     "Everything needed to resume this run exactly."
     rng = get_rng_state()
@@ -427,25 +456,31 @@ def state_dict(self:Trainer) -> dict:
             'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict() if self.scaler else None,
             'epoch': self.epoch, 'step': self.step, 'skipped': self.skipped, 'rng': all_rng,
             'loaders': {'train': _loader_state(self.train_dl), 'val': _loader_state(self.val_dl)},
-            'best': self.best, 'history': self.history, 'config': self.cfg.to_dict(), 'world_size': self.world,
+            'best': self.best, 'wait': self.wait, 'stop': self.stop, 'history': self.history, 'config': self.cfg.to_dict(), 'world_size': self.world,
+            'data': self._data_signature(),
             'signature': model_signature(self.model)}
+
+def _data_signature(self:Trainer) -> dict:
+    "What the schedule and the data order depend on: loader lengths, batch size, dataset size."
+    sig = lambda dl: None if dl is None else {'batches': len(dl), 'batch_size': dl.batch_size, 'samples': len(dl.dataset)}
+    return {'train': sig(self.train_dl), 'val': sig(self.val_dl), 'steps_per_epoch': self.steps_per_epoch}
 
 def save_checkpoint(self:Trainer, name:str='last.pt') -> Path|None:
     "Write the checkpoint atomically to the run folder (rank 0 writes; all ranks wait for it)."
-    if self.run_dir is None: return None
+    if self.run_dir is None: return None  # the same on every rank (checked in __init__)
     state = self.state_dict()
     if self.is_main: save_torch(self.run_dir/name, state)
     if self.world > 1: dist.barrier()
     return self.run_dir/name
 
-Trainer.state_dict, Trainer.save_checkpoint = state_dict, save_checkpoint
+Trainer.state_dict, Trainer.save_checkpoint, Trainer._data_signature = state_dict, save_checkpoint, _data_signature
 
-# %% ../nbs/00a_engine.ipynb #eb82fb61
+# %% ../nbs/00a_engine.ipynb #75d4585e
 def load_checkpoint(self:Trainer, path:str|Path):
     "Restore a checkpoint written by `save_checkpoint`, refusing one from another model or configuration."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no checkpoint to resume from at {path}")
-    ck = load_torch(path, map_location=self.device)
+    ck = load_torch(path, map_location='cpu')  # random states must stay CPU tensors; weights move to the device on loading
     if ck.get('format') != 'cfw_nb.engine/1': raise ResumeError(f"{path} is not a cfw_nb training checkpoint")
     diff = _signature_diff(ck['signature'], model_signature(self.model))
     if diff: raise ResumeError(f"{path} was written for a different model: {diff}")
@@ -455,23 +490,37 @@ def load_checkpoint(self:Trainer, path:str|Path):
     if changed: raise ResumeError(f"{path} was written with a different configuration (checkpoint -> now): "
                                   + ', '.join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(changed.items())))
     if ck['world_size'] != self.world: raise ResumeError(f"{path} was written by {ck['world_size']} process(es), this run has {self.world}")
+    if ck['data'] != self._data_signature():
+        raise ResumeError(f"{path} was written with different data loaders (checkpoint -> now): {ck['data']} -> {self._data_signature()}")
+    best_state = None
+    if ck['best'] is not None:
+        best_path = path.parent/'best.pt'
+        if not best_path.is_file(): raise ResumeError(f"{path} records a best epoch {ck['best']['epoch']} but {best_path} is missing")
+        best = load_torch(best_path, map_location='cpu')
+        if best['epoch'] != ck['best']['epoch']:
+            raise ResumeError(f"{best_path} holds epoch {best['epoch']} but {path} records best epoch {ck['best']['epoch']}: the two do not belong together")
+        best_state = best['model']
     self.model.load_state_dict(ck['model'])
     self.optimizer.load_state_dict(ck['optimizer']); self.scheduler.load_state_dict(ck['scheduler'])
     if self.scaler and ck['scaler']: self.scaler.load_state_dict(ck['scaler'])
     self.epoch, self.step, self.skipped = ck['epoch'], ck['step'], ck['skipped']
-    self.best, self.history = ck['best'], ck['history']
-    if self.best is not None and self.run_dir and (self.run_dir/'best.pt').exists():
-        self.best_state = load_torch(self.run_dir/'best.pt', map_location='cpu')['model']
+    self.best, self.wait, self.stop, self.history, self.best_state = ck['best'], ck['wait'], ck['stop'], ck['history'], best_state
     _load_loader_state(self.train_dl, ck['loaders']['train']); _load_loader_state(self.val_dl, ck['loaders']['val'])
     set_rng_state(ck['rng'][self.rank])
 
 Trainer.load_checkpoint = load_checkpoint
 
-# %% ../nbs/00a_engine.ipynb #c1dbaf9e
+# %% ../nbs/00a_engine.ipynb #988174a3
 def _improved(self:Trainer, value:float) -> bool:
+    if value != value: return False  # NaN never improves
     if self.best is None: return True
     if self.mode == 'min': return value < self.best['value'] - self.cfg.min_delta
     return value > self.best['value'] + self.cfg.min_delta
+
+def _plain(v):
+    "A log value as a python scalar (callbacks may add numpy or tensor scalars; checkpoints and JSON want plain values)."
+    if isinstance(v, torch.Tensor): v = v.detach().cpu().item()
+    return v.item() if isinstance(v, np.generic) else v
 
 def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
     "Train for `cfg.epochs` epochs (continuing a checkpoint when `resume`); return the metrics history."
@@ -480,6 +529,7 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
         if resume is True and self.run_dir is None: raise ValueError("resume=True needs a run_dir holding last.pt")
         self.load_checkpoint(self.run_dir/'last.pt' if resume is True else resume)
     else: set_seed(cfg.seed + self.rank, cfg.deterministic)
+    set_determinism(cfg.deterministic)  # a resumed run has not called set_seed
     if self.run_dir is not None and self.is_main: self.run_dir.mkdir(parents=True, exist_ok=True)
     self._cb('on_fit_start')
     while self.epoch < cfg.epochs and not self.stop:
@@ -492,21 +542,23 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
         logs.update(self._validate())
         logs['skipped_batches'] = self.skipped
         self._cb('on_epoch_end', logs)
+        logs = {k: _plain(v) for k, v in logs.items()}
         logs['seconds'] = round(time.perf_counter() - t0, 4)
         if self.monitor not in logs: raise KeyError(f"monitored metric {self.monitor!r} is not among the epoch's metrics {sorted(logs)}")
         self.epoch += 1
-        if _improved(self, logs[self.monitor]):
-            self.best = {'value': logs[self.monitor], 'epoch': self.epoch, 'wait': 0}
+        improved = _improved(self, logs[self.monitor])
+        if improved:
+            self.best, self.wait = {'value': logs[self.monitor], 'epoch': self.epoch}, 0
             self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
             if self.run_dir is not None and self.is_main:
                 save_torch(self.run_dir/'best.pt', {'model': self.best_state, 'epoch': self.epoch, self.monitor: logs[self.monitor]})
-        else: self.best['wait'] += 1
-        if cfg.patience is not None and self.best['wait'] >= cfg.patience: self.stop = True
-        logs['best'] = self.best['epoch'] == self.epoch
+        else: self.wait += 1
+        if cfg.patience is not None and self.wait >= cfg.patience: self.stop = True
+        logs['best'] = improved
         self.history.append(logs)
         self.save_checkpoint()
         if self.run_dir is not None and self.is_main:
-            write_text(self.run_dir/'history.jsonl', ''.join(json.dumps(h) + '\n' for h in self.history))
+            write_text(self.run_dir/'history.jsonl', ''.join(json.dumps({k: None if v != v else v for k, v in h.items()}) + '\n' for h in self.history))
         if self.is_main: log.info("epoch %d: %s", self.epoch, {k: v for k, v in logs.items() if k != 'epoch'})
     if cfg.restore_best and self.best_state is not None: self.model.load_state_dict(self.best_state)
     self._cb('on_fit_end')

@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from .core import Config, fingerprint
 import dataclasses
 
-# %% ../nbs/01_ingestion.ipynb #2732905c
+# %% ../nbs/01_ingestion.ipynb #3ba5a1fa
 MISSING = -1
 RESERVED_COLUMNS = ('path', 'index', 'split', 'subject')
 
@@ -47,6 +47,7 @@ def check_sample_table(table:pd.DataFrame, # the sample table
         v = table[col]
         if not pd.api.types.is_integer_dtype(v):
             raise ValueError(f"label column {col!r} must hold integers (-1 for missing), found dtype {v.dtype}")
+        if v.isna().any(): raise ValueError(f"label column {col!r}: missing value at {_first_bad(table, v.isna())}; write -1 for a missing label")
         bad = (v < MISSING) | (v >= len(names))
         if bad.any(): raise ValueError(f"label column {col!r}: value {v[bad].iloc[0]} at {_first_bad(table, bad)} "
                                        f"is outside [-1, {len(names)}) ({len(names)} classes)")
@@ -54,6 +55,7 @@ def check_sample_table(table:pd.DataFrame, # the sample table
         if n_images is None: raise ValueError("a table with an 'index' column needs the image array it indexes")
         v = table['index']
         if not pd.api.types.is_integer_dtype(v): raise ValueError(f"column 'index' must hold integers, found dtype {v.dtype}")
+        if v.isna().any(): raise ValueError(f"column 'index': missing value at {_first_bad(table, v.isna())}")
         bad = (v < 0) | (v >= n_images)
         if bad.any(): raise ValueError(f"column 'index': value {v[bad].iloc[0]} at {_first_bad(table, bad)} is outside [0, {n_images})")
     else:
@@ -163,7 +165,7 @@ class SampleDataset(Dataset):
         y = {t: v[i] for t, v in self._y.items()} if self.multi else self._y[self.targets[0]][i]
         return x, y
 
-# %% ../nbs/01_ingestion.ipynb #5ecc86f3
+# %% ../nbs/01_ingestion.ipynb #d2a07ca2
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}
 
 def read_idx(path:str|Path) -> np.ndarray:
@@ -175,6 +177,7 @@ def read_idx(path:str|Path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
         raise ValueError(f"{path}: not an IDX file (header {data[:4].hex()})")
     dtype, ndim = np.dtype(_IDX_TYPES[data[2]]), data[3]
+    if len(data) < 4 + 4*ndim: raise ValueError(f"{path}: IDX header is cut short ({len(data)} bytes)")
     shape = struct.unpack(f'>{ndim}I', data[4:4 + 4*ndim])
     expected = 4 + 4*ndim + int(np.prod(shape)) * dtype.itemsize
     if len(data) != expected: raise ValueError(f"{path}: IDX header says shape {shape} ({expected} bytes) but the file has {len(data)} bytes")
@@ -319,7 +322,7 @@ def make_long_tail(samples:SampleSet,
                              'available': {c: int(len(rows[c])) for c in order}}
     return out
 
-# %% ../nbs/01_ingestion.ipynb #ad200399
+# %% ../nbs/01_ingestion.ipynb #b256ed41
 EMBEDDED_DATASETS = ('fashion_mnist', 'digits')
 
 @dataclasses.dataclass
@@ -335,6 +338,7 @@ class DataConfig(Config):
         super().__post_init__()
         if self.dataset not in EMBEDDED_DATASETS: raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {EMBEDDED_DATASETS}")
         if not self.imbalance_ratio >= 1: raise ValueError(f"imbalance ratio must be >= 1 (head count / tail count), got {self.imbalance_ratio}")
+        if self.n_max is not None and self.n_max < 1: raise ValueError(f"n_max must be >= 1, got {self.n_max}")
 
 # %% ../nbs/01_ingestion.ipynb #a192289a
 def load_samples(cfg:DataConfig) -> SampleSet:

@@ -41,3 +41,26 @@ def test_only_rank_zero_writes(results):
     files = sorted(p.name for p in (out/'ddp'/'run').iterdir())
     assert files == ['best.pt', 'history.jsonl', 'last.pt']                # no stray temp files from a second writer
     assert len((out/'ddp'/'run'/'history.jsonl').read_text().splitlines()) == 3
+
+
+def edge(tmp_path, case):
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_edge.py', '--out', tmp_path, '--case', case], env=env, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return [json.loads((tmp_path/f"{case}-rank{k}.json").read_text()) for k in (0, 1)]
+
+
+def test_rank_without_validation_batches_does_not_hang(tmp_path):
+    r0, r1 = edge(tmp_path, 'tiny-val')
+    assert r0['val_n'] == r1['val_n'] == [1.0, 1.0] and r0['val_loss'] == r1['val_loss']
+
+
+def test_skipped_last_micro_batch_keeps_replicas_identical(tmp_path):
+    r0, r1 = edge(tmp_path, 'skip-accum')
+    assert r0['skipped'] == r1['skipped'] == 2
+    assert r0['weights'] == r1['weights']
+
+
+def test_run_dir_on_one_rank_is_an_error_not_a_hang(tmp_path):
+    r0, r1 = edge(tmp_path, 'rundir-rank0')
+    assert r0['error'] == r1['error'] and 'run_dir must be given on every rank or on none' in r0['error']
