@@ -113,7 +113,7 @@ def _native_bf16() -> bool:
     try: return torch.cuda.is_bf16_supported(including_emulation=False)
     except TypeError: return torch.cuda.is_bf16_supported()
 
-# %% ../nbs/00a_engine.ipynb #55b51ca2
+# %% ../nbs/00a_engine.ipynb #52ef1bc3
 def param_groups(model:nn.Module, weight_decay:float,
                  lr_scales:dict|None=None, # parameter-name prefix -> learning-rate multiplier
                 ) -> list:
@@ -124,7 +124,7 @@ def param_groups(model:nn.Module, weight_decay:float,
         if not p.requires_grad: continue
         match = max((p for p in lr_scales if name.startswith(p)), key=len, default=None)  # the most specific prefix wins
         scale = lr_scales[match] if match is not None else 1.0
-        decay = p.ndim > 1
+        decay = p.ndim > 1 and weight_decay > 0  # without weight decay one group per scale is enough (and faster)
         g = groups.setdefault((scale, decay), {'params': [], 'names': [], 'lr_scale': scale,
                                                'weight_decay': weight_decay if decay else 0.0})
         g['params'].append(p); g['names'].append(name)
@@ -264,7 +264,7 @@ def default_split_batch(batch) -> tuple:
     if isinstance(batch, (list, tuple)) and len(batch) == 2: return batch[0], batch[1]
     return batch, None
 
-# %% ../nbs/00a_engine.ipynb #23a0c62e
+# %% ../nbs/00a_engine.ipynb #e11bf9d7
 class Trainer:
     "Train `model` with `loss_fn` on `train_dl`, validating on `val_dl`, checkpointing to `run_dir`."
     def __init__(self, model:nn.Module,
@@ -329,20 +329,24 @@ class Trainer:
             all_keys = [None] * self.world
             dist.all_gather_object(all_keys, keys)
             keys = sorted(set().union(*all_keys))
-        zero = torch.zeros((), device=self.device)
-        totals = self._all_reduce(torch.stack([torch.as_tensor(float(n_seen), device=self.device)] + [acc.get(k, zero).to(self.device) for k in keys]))
-        count = totals[0].item()
-        return {f"{prefix}{k}": totals[j + 1].item() / count if count else float('nan') for j, k in enumerate(keys)}
+        totals = [float(n_seen)] + [acc.get(k, 0.0) for k in keys]
+        if self.world > 1: totals = self._all_reduce(torch.tensor(totals, dtype=torch.float64, device=self.device)).tolist()
+        count = totals[0]
+        return {f"{prefix}{k}": totals[j + 1] / count if count else float('nan') for j, k in enumerate(keys)}
     def _average_gradients(self):
         for p in self.model.parameters():
             if p.grad is not None: dist.all_reduce(p.grad); p.grad /= self.world
     @property
     def history_df(self) -> pd.DataFrame: return pd.DataFrame(self.history)
 
-# %% ../nbs/00a_engine.ipynb #59c1dd3f
-@torch.no_grad()
-def _sum_logs(acc:dict, logs:dict, n:int):
-    for k, v in logs.items(): acc[k] = acc.get(k, 0.0) + v.detach().float() * n
+# %% ../nbs/00a_engine.ipynb #cc135b2c
+def _log_values(logs:dict) -> dict:
+    "The logged tensors as python floats, read from the device in one synchronisation."
+    if len(logs) == 1: return {k: v.item() for k, v in logs.items()}
+    return dict(zip(logs, torch.stack([v.detach().float().reshape(()) for v in logs.values()]).tolist()))
+
+def _sum_logs(acc:dict, values:dict, n:int):
+    for k, v in values.items(): acc[k] = acc.get(k, 0.0) + v * n
 
 def _train_epoch(self:Trainer) -> dict:
     cfg, dev = self.cfg, self.device
@@ -366,19 +370,19 @@ def _train_epoch(self:Trainer) -> dict:
         with (nullcontext() if sync else self.net.no_sync()):
             with self._autocast():
                 logs = self._loss(self._forward(inputs), targets)
-            loss = logs['loss']
-            finite = torch.isfinite(loss.detach()).float()
-            if self.world > 1: self._all_reduce(finite, dist.ReduceOp.MIN)
-            if finite.item() == 0:
+            loss, values = logs['loss'], _log_values(logs)
+            finite = math.isfinite(values['loss'])
+            if self.world > 1: finite = self._all_reduce(torch.tensor(float(finite), device=dev), dist.ReduceOp.MIN).item() == 1
+            if not finite:
                 if cfg.nonfinite == 'raise':
                     ckpt = self.run_dir/'last.pt' if self.run_dir and (self.run_dir/'last.pt').exists() else None
-                    raise NonFiniteLossError(f"non-finite loss ({loss.item()}{' here, or on another rank' if self.world > 1 else ''}) at epoch {self.epoch + 1}, step {self.step} "
+                    raise NonFiniteLossError(f"non-finite loss ({values['loss']}{' here, or on another rank' if self.world > 1 else ''}) at epoch {self.epoch + 1}, step {self.step} "
                                              f"(batch {i} of the epoch); " + (f"the last good checkpoint {ckpt} is kept" if ckpt else "no checkpoint was written yet"))
                 self.skipped += 1
             else:
                 scaled = loss / window
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
-                _sum_logs(acc, logs, n); n_seen += n; pending = True; synced = synced or sync
+                _sum_logs(acc, values, n); n_seen += n; pending = True; synced = synced or sync
         if last_micro:
             if pending:  # a window of skipped batches has no gradient: the step keeps its place in the schedule, the weights stay
                 if self.world > 1 and not synced: self._average_gradients()  # the micro-batch that would all-reduce was skipped
@@ -390,16 +394,16 @@ def _train_epoch(self:Trainer) -> dict:
                 self.optimizer.zero_grad(set_to_none=True); pending = synced = False
             self.scheduler.step()
             self.step += 1
-            if self.callbacks: self._cb('on_step_end', {'loss': loss.detach(), 'lr': self.scheduler.get_last_lr()[0], 'step': self.step})
+            if self.callbacks: self._cb('on_step_end', {'loss': values['loss'], 'lr': self.scheduler.get_last_lr()[0], 'step': self.step})
             if cfg.log_every and self.step % cfg.log_every == 0 and self.is_main:
-                log.info("epoch %d step %d loss %.4f", self.epoch + 1, self.step, loss.item())
+                log.info("epoch %d step %d loss %.4f", self.epoch + 1, self.step, values['loss'])
         if bar is not None: bar.update(1)
     if bar is not None: bar.close()
     return self._mean_logs(acc, n_seen, 'train_')
 
 Trainer._train_epoch = _train_epoch
 
-# %% ../nbs/00a_engine.ipynb #2138c0f3
+# %% ../nbs/00a_engine.ipynb #0c4f894a
 @torch.no_grad()
 def _validate(self:Trainer) -> dict:
     if self.val_dl is None: return {}
@@ -412,7 +416,7 @@ def _validate(self:Trainer) -> dict:
         with self._autocast():
             outputs = self._forward(inputs)
             logs = self._loss(outputs, targets)
-        _sum_logs(acc, logs, n); n_seen += n
+        _sum_logs(acc, _log_values(logs), n); n_seen += n
         if self.metrics:
             outs.append(to_device(outputs, torch.device('cpu'))); tgts.append(to_device(targets, torch.device('cpu')))
     out = self._mean_logs(acc, n_seen, 'val_')
