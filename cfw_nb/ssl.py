@@ -8,8 +8,9 @@ __all__ = ['AugConfig', 'crop_boxes', 'resized_crop_flip', 'color_jitter', 'gaus
            'create_backbone', 'ProjectionHead', 'SimCLR', 'simclr_loss', 'embed', 'knn_predict', 'balanced_accuracy',
            'KNNMonitor', 'SSLConfig', 'build_simclr', 'pretrain_simclr']
 
-# %% ../nbs/03_ssl.ipynb #b0770004
+# %% ../nbs/03_ssl.ipynb #4b19c87c
 import dataclasses, math
+from pathlib import Path
 from typing import Literal
 
 import numpy as np

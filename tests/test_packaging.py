@@ -39,9 +39,12 @@ def test_version_matches_settings():
     assert cfw_nb.__version__ == cfg['version']
 
 
-def test_runtime_imports_need_no_dev_tools():
-    "The exported library never imports nbdev or fastcore (dev extras only)."
-    r = run([BIN/'python', '-c', 'import sys, cfw_nb.core, cfw_nb.engine, cfw_nb.ingestion, cfw_nb.pipeline; '
-             'print(sorted(m for m in sys.modules if m.split(".")[0] in ("nbdev", "fastcore", "execnb")))'])
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == '[]'
+def test_every_module_imports_alone_without_dev_tools():
+    "Each exported module imports in a fresh interpreter (no names leaking from notebook-only cells), and none imports nbdev or fastcore."
+    mods = sorted(p.stem for p in (ROOT/'cfw_nb').glob('*.py') if not p.stem.startswith('_'))
+    assert {'core', 'engine', 'ingestion', 'pipeline'} <= set(mods)
+    for mod in mods:
+        r = run([BIN/'python', '-c', f'import sys, cfw_nb.{mod}; '
+                 'print(sorted(m for m in sys.modules if m.split(".")[0] in ("nbdev", "fastcore", "execnb")))'])
+        assert r.returncode == 0, f"cfw_nb.{mod}: {r.stderr[-2000:]}"
+        assert r.stdout.strip() == '[]', f"cfw_nb.{mod} imports {r.stdout.strip()}"
