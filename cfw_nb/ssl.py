@@ -301,7 +301,7 @@ def simclr_loss(temperature:float=0.5):
     "The engine loss for `SimCLR` outputs (labels, if any, are ignored)."
     return lambda out, _=None: nt_xent(out[0], out[1], temperature)
 
-# %% ../nbs/03_ssl.ipynb #8bf653e9
+# %% ../nbs/03_ssl.ipynb #d9e62545
 @torch.no_grad()
 def embed(encode, loader, device, amp_dtype=None) -> tuple:
     "Features of every batch of `loader` (images, labels) through `encode`, as CPU tensors `(features, labels)`."
@@ -320,14 +320,14 @@ def knn_predict(bank:torch.Tensor, bank_labels:torch.Tensor, query:torch.Tensor,
     bank, out = F.normalize(bank, dim=1), []
     for q in F.normalize(query, dim=1).split(chunk):
         sim, idx = (q @ bank.T).topk(min(k, len(bank)), dim=1)
-        votes = torch.zeros(len(q), n_classes).scatter_add_(1, bank_labels[idx], (sim / t).exp())
+        votes = torch.zeros(len(q), n_classes, dtype=sim.dtype).scatter_add_(1, bank_labels[idx], (sim / t).exp())
         out.append(votes.argmax(1))
     return torch.cat(out)
 
-def balanced_accuracy(pred:torch.Tensor, target:torch.Tensor) -> float:
-    "Mean of per-class recalls over the classes present in `target`."
-    classes = target.unique()
-    return float(torch.stack([(pred[target == c] == c).float().mean() for c in classes]).mean())
+def balanced_accuracy(pred, target) -> float:
+    "Mean of per-class recalls over the classes present in `target` (arrays or CPU tensors)."
+    pred, target = np.asarray(pred), np.asarray(target)
+    return float(np.mean([(pred[target == c] == c).mean() for c in np.unique(target)]))
 
 # %% ../nbs/03_ssl.ipynb #b57b9015
 class KNNMonitor:
