@@ -6,7 +6,7 @@
 __all__ = ['imbalance_stats', 'imbalance_table', 'subject_table', 'image_stats', 'content_hashes', 'duplicates_across_splits',
            'integrity_scan', 'plot_class_counts', 'plot_subject_counts', 'sample_grid', 'eda_report']
 
-# %% ../nbs/02_eda.ipynb #f2140afe
+# %% ../nbs/02_eda.ipynb #03e3c7b9
 import hashlib, os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from .core import write_text
+from .core import atomic_write, write_text
 from .ingestion import MISSING, SampleSet
 from .variants import subjects_across_splits
 
@@ -157,7 +157,7 @@ def sample_grid(samples:SampleSet, per_class:int=6, column:str='label', seed:int
     fig.tight_layout()
     return fig
 
-# %% ../nbs/02_eda.ipynb #d236251d
+# %% ../nbs/02_eda.ipynb #ff2eda80
 def _md_table(df:pd.DataFrame, max_rows:int=40) -> str:
     "A DataFrame as a Markdown table (first `max_rows` rows)."
     df = df.head(max_rows)
@@ -168,9 +168,7 @@ def _md_table(df:pd.DataFrame, max_rows:int=40) -> str:
     return '\n'.join(lines)
 
 def _save_fig(fig, path:Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110); os.replace(tmp, path)
+    with atomic_write(path, 'wb') as f: fig.savefig(f, format='png', dpi=110)
     plt.close(fig)
     return f"![{path.stem}](figures/{path.name})"
 

@@ -6,8 +6,9 @@
 __all__ = ['file_sha256', 'extract_features', 'FeatureBundle', 'load_bundle', 'read_reference_bundle', 'save_bundle',
            'feature_analysis', 'linear_probe']
 
-# %% ../nbs/04_features.ipynb #ae321904
+# %% ../nbs/04_features.ipynb #45341f83
 import dataclasses, hashlib, json, os, shutil, tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .engine import TrainConfig, Trainer, autocast_dtype, make_loader, to_device
 from .ingestion import MISSING, SampleSet
 from .ssl import balanced_accuracy, knn_predict
 
-# %% ../nbs/04_features.ipynb #ecb54973
+# %% ../nbs/04_features.ipynb #3d6465e7
 def file_sha256(path:str|Path) -> str:
     "SHA-256 of a file's bytes (identifies a checkpoint in a bundle's metadata)."
     h = hashlib.sha256()
@@ -31,13 +32,25 @@ def file_sha256(path:str|Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
+@contextmanager
+def _new_bundle(out:Path):
+    "A temporary folder beside `out` that becomes `out` when the block succeeds and disappears when it fails."
+    if out.exists(): raise FileExistsError(f"{out} exists: feature bundles are never overwritten")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
+
 def _keys(samples:SampleSet) -> pd.DataFrame:
     tab = samples.table
     key = 'path' if 'path' in tab else 'index'
     cols = [key] + [c for c in ('split', 'subject') if c in tab]
     return tab[cols].reset_index(drop=True)
 
-# %% ../nbs/04_features.ipynb #c68b21bd
+# %% ../nbs/04_features.ipynb #cde9a046
 @torch.no_grad()
 def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> features (N, D); e.g. SimCLR.encode or a backbone
                      samples:SampleSet,
@@ -48,49 +61,43 @@ def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> featu
                      meta:dict|None=None, # recorded too: backbone name, checkpoint path, seed, ...
                     ) -> Path:
     "Extract features of every sample, in table order, into a new bundle folder; rows are written as they come."
-    out = Path(out)
-    if out.exists(): raise FileExistsError(f"{out} exists: feature bundles are never overwritten")
-    device = get_device(device)
+    out, device = Path(out), get_device(device)
     dtype = autocast_dtype(amp, device)
-    was_training = encoder.training if isinstance(encoder, nn.Module) else None
-    if isinstance(encoder, nn.Module): encoder.to(device).eval()
-    elif getattr(encoder, '__self__', None) is not None: encoder.__self__.to(device).eval()
-    ds = samples.dataset(transform=transform)
-    dl = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=num_workers, pin_memory=device.type == 'cuda')
+    module = encoder if isinstance(encoder, nn.Module) else getattr(encoder, '__self__', None)  # a bound method such as SimCLR.encode
+    was_training = isinstance(module, nn.Module) and module.training
+    if isinstance(module, nn.Module): module.to(device).eval()
+    dl = DataLoader(samples.dataset(transform=transform), batch_size=batch_size, shuffle=False, num_workers=num_workers,
+                    pin_memory=device.type == 'cuda')
     norm = None if mean is None else (torch.tensor(mean, device=device).view(1, -1, 1, 1), torch.tensor(std, device=device).view(1, -1, 1, 1))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else None))
+    labels = samples.table['label'].to_numpy(np.int64)
     try:
-        feats, row, image_size = None, 0, None
-        labels = samples.table['label'].to_numpy(np.int64)
-        for x, _ in dl:
-            image_size = list(x.shape[1:])
-            x = to_device(x, device)
-            if norm is not None: x = (x - norm[0]) / norm[1]
-            with torch.autocast(device.type, dtype=dtype) if dtype else torch.autocast(device.type, enabled=False):
-                f = encoder(x)
-            f = f.float().cpu().numpy()
-            if not np.isfinite(f).all():
-                bad = row + int(np.argwhere(~np.isfinite(f))[0, 0])
-                raise FloatingPointError(f"non-finite features for sample row {bad} ({_keys(samples).iloc[bad].to_dict()})")
-            if feats is None: feats = np.lib.format.open_memmap(tmp/'features.npy', 'w+', np.float32, (len(samples), f.shape[1]))
-            feats[row:row + len(f)] = f; row += len(f)
-        feats.flush(); del feats
-        np.save(tmp/'labels.npy', labels, allow_pickle=False)
-        _keys(samples).to_csv(tmp/'samples.csv', index=False)
-        counts = {str(k): int(v) for k, v in zip(*np.unique(labels, return_counts=True))}
-        ck = (meta or {}).get('checkpoint')
-        write_json(tmp/'meta.json', {
-            'format': 'cfw_nb.features/1', 'n': len(samples), 'dim': int(np.load(tmp/'features.npy', mmap_mode='r').shape[1]),
-            'dataset': samples.name, 'samples_fingerprint': fingerprint(samples.table), 'image_size': image_size,
-            'transform': repr(transform), 'normalize': {'mean': mean, 'std': std}, 'order': 'table order (no shuffling)',
-            'label_names': samples.classes, 'counts': counts, 'amp': str(dtype) if dtype else 'fp32', 'device': device.type,
-            'checkpoint_sha256': file_sha256(ck) if ck else None, 'created': datetime.now(timezone.utc).isoformat(timespec='seconds'),
-            **(meta or {})})
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        with _new_bundle(out) as tmp:
+            feats, row, image_size = None, 0, None
+            for x, _ in dl:
+                image_size = list(x.shape[1:])
+                x = to_device(x, device)
+                if norm is not None: x = (x - norm[0]) / norm[1]
+                with torch.autocast(device.type, dtype=dtype) if dtype else torch.autocast(device.type, enabled=False):
+                    f = encoder(x).float().cpu().numpy()
+                if not np.isfinite(f).all():
+                    bad = row + int(np.argwhere(~np.isfinite(f))[0, 0])
+                    raise FloatingPointError(f"non-finite features for sample row {bad} ({_keys(samples).iloc[bad].to_dict()})")
+                if feats is None: feats = np.lib.format.open_memmap(tmp/'features.npy', 'w+', np.float32, (len(samples), f.shape[1]))
+                feats[row:row + len(f)] = f; row += len(f)
+            dim = feats.shape[1]; feats.flush(); del feats
+            np.save(tmp/'labels.npy', labels, allow_pickle=False)
+            _keys(samples).to_csv(tmp/'samples.csv', index=False)
+            ck = (meta or {}).get('checkpoint')
+            write_json(tmp/'meta.json', {
+                'format': 'cfw_nb.features/1', 'n': len(samples), 'dim': int(dim), 'dataset': samples.name,
+                'samples_fingerprint': fingerprint(samples.table), 'image_size': image_size, 'transform': repr(transform),
+                'normalize': {'mean': mean, 'std': std}, 'order': 'table order (no shuffling)', 'label_names': samples.classes,
+                'counts': {str(k): int(v) for k, v in zip(*np.unique(labels, return_counts=True))},
+                'amp': str(dtype) if dtype else 'fp32', 'device': device.type,
+                'checkpoint_sha256': file_sha256(ck) if ck else None,
+                'created': datetime.now(timezone.utc).isoformat(timespec='seconds'), **(meta or {})})
     finally:
-        if was_training: encoder.train()
+        if was_training: module.train()
     return out
 
 # %% ../nbs/04_features.ipynb #d97c62a5
@@ -123,7 +130,7 @@ def load_bundle(path:str|Path, mmap:bool=True) -> FeatureBundle:
     if bad.any(): raise ValueError(f"{path}: non-finite features in row {int(np.flatnonzero(bad)[0])} ({samples.iloc[int(np.flatnonzero(bad)[0])].to_dict()})")
     return FeatureBundle(feats, labels, samples, meta, path)
 
-# %% ../nbs/04_features.ipynb #42649bf6
+# %% ../nbs/04_features.ipynb #7f8047e6
 def read_reference_bundle(path:str|Path, trust_pickle:bool=False) -> FeatureBundle:
     "Read the reference CFW bundle (pickles): only with `trust_pickle=True`, since unpickling can run arbitrary code."
     path = Path(path)
@@ -144,16 +151,11 @@ def read_reference_bundle(path:str|Path, trust_pickle:bool=False) -> FeatureBund
 def save_bundle(bundle:FeatureBundle, out:str|Path) -> Path:
     "Write a `FeatureBundle` (e.g. one read from the reference format) as a safe cfw_nb bundle."
     out = Path(out)
-    if out.exists(): raise FileExistsError(f"{out} exists: feature bundles are never overwritten")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with _new_bundle(out) as tmp:
         np.save(tmp/'features.npy', np.asarray(bundle.features, np.float32), allow_pickle=False)
         np.save(tmp/'labels.npy', np.asarray(bundle.labels, np.int64), allow_pickle=False)
         bundle.samples.to_csv(tmp/'samples.csv', index=False)
         write_json(tmp/'meta.json', {**bundle.meta, 'n': len(bundle.labels), 'dim': int(bundle.features.shape[1])})
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return out
 
 # %% ../nbs/04_features.ipynb #cb9f1e0d

@@ -6,7 +6,7 @@
 __all__ = ['IMAGE_EXTENSIONS', 'BDD_LABEL_FILE', 'DRIVEACT_ALIASES', 'list_images', 'read_class_folders', 'read_statefarm',
            'iter_json_array', 'read_bdd100k', 'read_driveact', 'extract_driveact_frames']
 
-# %% ../nbs/01b_readers.ipynb #ec1cc7d8
+# %% ../nbs/01b_readers.ipynb #e82be7fa
 import csv, json, os, re, warnings
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from .core import write_text
+from .core import atomic_write
 from .formats import (BDD_ATTRIBUTES, BDD_UNDEFINED, BINARY_NAMES, DRIVEACT_ACTIVITIES, DRIVEACT_COLUMNS,
                             DRIVEACT_NOT_DISTRACTED, STATEFARM_CLASSES, STATEFARM_NOT_DISTRACTED, driveact_csv, require_av)
 from .ingestion import MISSING, SampleSet
@@ -248,7 +248,7 @@ def read_driveact(root:str|Path, # the folder holding the view folders and iccv_
     df['view'] = view
     return df
 
-# %% ../nbs/01b_readers.ipynb #95aaa49e
+# %% ../nbs/01b_readers.ipynb #d53f8760
 def _frame_indices(f0:int, f1:int, frames_per_chunk:int|None, stride:int|None) -> list:
     "Frames of a chunk: every `stride`-th from its start, or `frames_per_chunk` evenly spaced (centred in equal parts)."
     if stride is not None:
@@ -257,13 +257,11 @@ def _frame_indices(f0:int, f1:int, frames_per_chunk:int|None, stride:int|None) -
     k = frames_per_chunk or 1
     return sorted({f0 + int((j + 0.5) * (f1 - f0) / k) for j in range(k)})
 
-def _save_atomic(img:Image.Image, path:Path, quality:int):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    img.save(tmp, format='JPEG' if path.suffix.lower() in ('.jpg', '.jpeg') else 'PNG', quality=quality)
-    os.replace(tmp, path)
+def _save_image(img:Image.Image, path:Path, quality:int):
+    "Write a frame atomically (an interrupted extraction never leaves a half-written image that would be kept)."
+    with atomic_write(path, 'wb') as f: img.save(f, format='JPEG' if path.suffix.lower() in ('.jpg', '.jpeg') else 'PNG', quality=quality)
 
-# %% ../nbs/01b_readers.ipynb #db896591
+# %% ../nbs/01b_readers.ipynb #acb8674b
 def extract_driveact_frames(chunks:pd.DataFrame, # from `read_driveact` (one or several views)
                             out:str|Path, # root of the extracted frames
                             frames_per_chunk:int|None=1, # frames kept per chunk (with `stride`: at most this many)
@@ -288,7 +286,7 @@ def extract_driveact_frames(chunks:pd.DataFrame, # from `read_driveact` (one or 
             for i, frame in enumerate(container.decode(video=0)):
                 if i in wanted:
                     img = frame.to_image()
-                    for rel, _, _ in wanted.pop(i): _save_atomic(img, out/rel, quality)
+                    for rel, _, _ in wanted.pop(i): _save_image(img, out/rel, quality)
                 if i >= last: break
         if wanted:
             fi = min(wanted); rel, csv_path, line = next(iter(wanted[fi]))

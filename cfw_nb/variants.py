@@ -6,14 +6,14 @@
 __all__ = ['subjects_across_splits', 'subject_split', 'retention_counts', 'retention_long_tail', 'binary_variant',
            'variant_manifest', 'save_variant', 'load_variant']
 
-# %% ../nbs/01c_variants.ipynb #302aa492
+# %% ../nbs/01c_variants.ipynb #43f7722a
 import dataclasses, filecmp, os, shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import fingerprint, load_array, read_json, save_array, write_json, write_text
+from .core import atomic_write, fingerprint, load_array, read_json, save_array, write_json, write_text
 from .formats import BINARY_NAMES
 from .ingestion import SampleSet, long_tail_counts, make_long_tail, subsample_per_class
 
@@ -93,15 +93,13 @@ def variant_manifest(samples:SampleSet) -> dict:
             'columns': {c: str(t) for c, t in samples.table.dtypes.items()}, 'meta': samples.meta,
             'fingerprint': samples.fingerprint()}
 
-# %% ../nbs/01c_variants.ipynb #bb8a48fd
+# %% ../nbs/01c_variants.ipynb #294df224
 def _copy_new(src:Path, dst:Path):
     "Copy `src` to `dst` through a temporary file; an identical `dst` is kept, a different one is an error."
     if dst.exists():
         if filecmp.cmp(src, dst, shallow=False): return
         raise FileExistsError(f"{dst} exists with different content: variants never overwrite files")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp); os.replace(tmp, dst)
+    with open(src, 'rb') as s, atomic_write(dst, 'wb') as d: shutil.copyfileobj(s, d)
 
 def save_variant(samples:SampleSet, out:str|Path, # folder of the variant (new, or holding an identical variant)
                  copy_files:bool=False, # copy the images under out/images/
