@@ -19,6 +19,7 @@ min_python = cfg['min_python']
 requirements = cfg.get('requirements', '').split()
 dev_requirements = cfg.get('dev_requirements', '').split()
 video_requirements = cfg.get('video_requirements', '').split()  # Drive&Act frame extraction
+effnet_requirements = cfg.get('effnet_requirements', '').split()  # offline ImageNet EfficientNet-Lite0 weights (licence not declared)
 console_scripts = cfg.get('console_scripts', '').split()
 
 setuptools.setup(
@@ -35,7 +36,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'video': video_requirements},
+    extras_require={'dev': dev_requirements, 'video': video_requirements, 'effnet': effnet_requirements},
     python_requires='>=' + min_python,
     long_description=(Path(__file__).parent / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',

