@@ -6,7 +6,7 @@
 __all__ = ['imbalance_stats', 'imbalance_table', 'subject_table', 'image_stats', 'content_hashes', 'duplicates_across_splits',
            'integrity_scan', 'plot_class_counts', 'plot_subject_counts', 'sample_grid', 'eda_report']
 
-# %% ../nbs/02_eda.ipynb #03e3c7b9
+# %% ../nbs/02_eda.ipynb #76925527
 import hashlib, os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,11 +16,10 @@ import pandas as pd
 from PIL import Image
 
 from .core import atomic_write, write_text
-from .ingestion import MISSING, SampleSet
+from .ingestion import SampleSet
 from .variants import subjects_across_splits
 
-# %% ../nbs/02_eda.ipynb #ce99e032
-import matplotlib
+# %% ../nbs/02_eda.ipynb #b4fa09ef
 import matplotlib.pyplot as plt
 
 # %% ../nbs/02_eda.ipynb #f394d0d6

@@ -8,7 +8,7 @@ __all__ = ['log', 'dist_info', 'init_distributed', 'ShardSampler', 'make_loader'
            'model_signature', 'default_split_batch', 'Trainer', 'state_dict', 'save_checkpoint', 'load_checkpoint',
            'fit']
 
-# %% ../nbs/00a_engine.ipynb #3e487457
+# %% ../nbs/00a_engine.ipynb #4937ac6a
 import copy, json, logging, math, os, sys, time
 from contextlib import nullcontext
 import dataclasses
@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
-from .core import (Config, get_device, get_rng_state, load_torch, read_json, save_torch, seed_worker,
+from .core import (Config, get_device, get_rng_state, load_torch, save_torch, seed_worker,
                          set_determinism, set_rng_state, set_seed, write_text)
 
 # %% ../nbs/00a_engine.ipynb #8af7fbbc

@@ -6,7 +6,7 @@
 __all__ = ['file_sha256', 'extract_features', 'FeatureBundle', 'load_bundle', 'read_reference_bundle', 'save_bundle',
            'feature_analysis', 'linear_probe']
 
-# %% ../nbs/04_features.ipynb #45341f83
+# %% ../nbs/04_features.ipynb #cb170064
 import dataclasses, hashlib, json, os, shutil, tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from .core import fingerprint, get_device, read_json, write_json
 from .engine import TrainConfig, Trainer, autocast_dtype, make_loader, to_device
-from .ingestion import MISSING, SampleSet
+from .ingestion import SampleSet
 from .ssl import balanced_accuracy, knn_predict
 
 # %% ../nbs/04_features.ipynb #3d6465e7

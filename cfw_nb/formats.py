@@ -9,8 +9,8 @@ __all__ = ['STATEFARM_CLASSES', 'STATEFARM_DESCRIPTIONS', 'STATEFARM_NOT_DISTRAC
            'write_statefarm', 'require_av', 'frame_level', 'write_video', 'driveact_csv', 'write_driveact', 'bdd_frame',
            'write_bdd100k', 'truncate_file']
 
-# %% ../nbs/01a_formats.ipynb #044ccf98
-import csv, json, os, random
+# %% ../nbs/01a_formats.ipynb #9a06f055
+import csv, json
 from pathlib import Path
 
 import numpy as np

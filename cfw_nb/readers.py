@@ -69,8 +69,8 @@ def _binary(labels:np.ndarray, names:list, negatives) -> np.ndarray:
     neg = np.isin(labels, [names.index(c) for c in negatives])
     return np.where(labels < 0, MISSING, np.where(neg, 0, 1)).astype(np.int64)
 
-# %% ../nbs/01b_readers.ipynb #6558a3d2
-def _statefarm_subjects(csv_path:Path, image_dirs:dict) -> pd.DataFrame:
+# %% ../nbs/01b_readers.ipynb #e44e63af
+def _statefarm_subjects(csv_path:Path) -> pd.DataFrame:
     "Rows of driver_imgs_list.csv checked against the images on disk: columns subject, classname, img, path."
     header, rows = _read_csv_rows(csv_path, ['subject', 'classname', 'img'])
     i_s, i_c, i_i = (header.index(c) for c in ('subject', 'classname', 'img'))
@@ -96,7 +96,7 @@ def read_statefarm(root:str|Path) -> SampleSet:
               for s, folder in parts.items()]
     table = pd.concat(tables, ignore_index=True)
     if csv_path.is_file():
-        listed = _statefarm_subjects(csv_path, parts)
+        listed = _statefarm_subjects(csv_path)
         listed['key'] = listed['classname'] + '/' + listed['img']
         on_disk = table['path'].map(lambda p: '/'.join(Path(p).parts[-2:]))
         known = set(listed['key'])

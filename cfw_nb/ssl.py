@@ -9,10 +9,9 @@ __all__ = ['EFFNET_LITE0_MEAN', 'EFFNET_LITE0_STD', 'AugConfig', 'crop_boxes', '
            'ProjectionHead', 'SimCLR', 'simclr_loss', 'embed', 'knn_predict', 'balanced_accuracy', 'KNNMonitor',
            'SSLConfig', 'build_simclr', 'pretrain_simclr']
 
-# %% ../nbs/03_ssl.ipynb #4b19c87c
+# %% ../nbs/03_ssl.ipynb #dc7d24a6
 import dataclasses, math
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch

@@ -6,16 +6,15 @@
 __all__ = ['subjects_across_splits', 'subject_split', 'retention_counts', 'retention_long_tail', 'binary_variant',
            'variant_manifest', 'save_variant', 'load_variant']
 
-# %% ../nbs/01c_variants.ipynb #43f7722a
-import dataclasses, filecmp, os, shutil
+# %% ../nbs/01c_variants.ipynb #bcf400e1
+import dataclasses, filecmp, shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import atomic_write, fingerprint, load_array, read_json, save_array, write_json, write_text
-from .formats import BINARY_NAMES
-from .ingestion import SampleSet, long_tail_counts, make_long_tail, subsample_per_class
+from .core import atomic_write, load_array, read_json, save_array, write_json, write_text
+from .ingestion import SampleSet, subsample_per_class
 
 # %% ../nbs/01c_variants.ipynb #f2d4bf16
 def subjects_across_splits(samples:SampleSet, subject:str='subject') -> dict:
