@@ -64,6 +64,8 @@ setup() { system_packages; make_venv; install_package; }
 
 run_tests() {
   export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg
+  log "checking the code for undefined names and unused imports (ruff, pyflakes rules)"
+  "$VENV/bin/ruff" check --select F --output-format concise cfw_nb tools tests benchmarks
   log "checking that notebooks are clean and that library and README are in sync with them"
   "$PY" tools/check_nbs.py
   log "running every notebook with nbdev_test (2 workers)"

@@ -12,7 +12,7 @@ its size after imports. Ratios are reader / baseline.
 
     .venv/bin/python benchmarks/bench_ingest.py [--data DIR]   # DIR keeps the generated data between runs
 """
-import argparse, csv, json, os, resource, subprocess, sys, tempfile, time
+import argparse, csv, subprocess, sys, tempfile, time
 from pathlib import Path
 
 STATEFARM_COUNTS = [2489, 2267, 2317, 2346, 2326, 2312, 2325, 2002, 1911, 2129]

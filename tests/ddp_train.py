@@ -5,7 +5,7 @@
 
 Each process writes DIR/result-rank<r>.json (history, final weight checksum and weights) for test_ddp.py.
 """
-import argparse, json, os
+import argparse, json
 from pathlib import Path
 
 import torch
