@@ -9,8 +9,12 @@ measured for the augmentation alone (two views per image, no model), which is th
 model's forward and backward dominate the step (a small CPU, as here), training throughput hides it; on a GPU,
 where the model step is fast, the augmentation is the bottleneck. `--width` sets the CNN's width (8 makes the
 model cheap, close to the GPU situation).
+`--preset color224` measures the augmentation alone at the 224 px colour defaults (driving frames' setting), on the
+Fashion-MNIST images resized to 256 px RGB (pixel content does not change the cost); SimCLR training at 224 px
+is not run there, a CPU needs minutes per batch for it.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ssl.py [--images 4096] [--batch-size 256] [--workers 2] [--width 32] [--repeats 3]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ssl.py --preset color224 --images 512 --batch-size 64
 """
 import argparse, statistics, time
 
@@ -22,9 +26,8 @@ from cfw_nb.ingestion import load_fashion_mnist
 from cfw_nb.ssl import AugConfig, SSLConfig, TwoViews, per_sample_transform, simclr_loss
 
 
-def augment_only(ds, batched:bool, batch_size:int, workers:int) -> float:
+def augment_only(ds, aug:AugConfig, batched:bool, batch_size:int, workers:int) -> float:
     "Images per second through the augmentation alone (two views each)."
-    aug = AugConfig.grey28()
     if batched:
         from cfw_nb.ssl import BatchAugment
         f, dl = BatchAugment(aug), make_loader(ds, batch_size, drop_last=True, device=torch.device('cpu'))
@@ -59,12 +62,17 @@ def main():
     p.add_argument('--workers', type=int, default=2)
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--width', type=int, default=32, help='width of the small CNN')
+    p.add_argument('--preset', choices=('grey28', 'color224'), default='grey28', help='augmentation defaults (color224: augmentation alone)')
     a = p.parse_args()
     X, Y = load_fashion_mnist().split('train').to_tensors()
-    ds = TensorDataset(X[:a.images], Y[:a.images])
-    print(f"images={a.images} batch={a.batch_size} workers(per-image)={a.workers} threads={torch.get_num_threads()} repeats={a.repeats} cnn width={a.width}")
-    for title, fn in (('augmentation alone', lambda b: augment_only(ds, b, a.batch_size, a.workers)),
-                      ('SimCLR training', lambda b: run(ds, b, a.batch_size, a.workers, a.width))):
+    X, Y = X[:a.images], Y[:a.images]
+    if a.preset == 'color224': X = torch.nn.functional.interpolate(X, size=256, mode='bilinear').expand(-1, 3, -1, -1).contiguous()
+    ds, aug = TensorDataset(X, Y), getattr(AugConfig, a.preset)()
+    print(f"preset={a.preset} images={a.images} of {tuple(X.shape[1:])} batch={a.batch_size} workers(per-image)={a.workers} "
+          f"threads={torch.get_num_threads()} repeats={a.repeats}" + (f" cnn width={a.width}" if a.preset == 'grey28' else ''))
+    runs = [('augmentation alone', lambda b: augment_only(ds, aug, b, a.batch_size, a.workers))]
+    if a.preset == 'grey28': runs.append(('SimCLR training', lambda b: run(ds, b, a.batch_size, a.workers, a.width)))
+    for title, fn in runs:
         res = {True: [], False: []}
         for _ in range(a.repeats):
             for batched in (True, False): res[batched].append(fn(batched))

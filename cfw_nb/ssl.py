@@ -99,7 +99,7 @@ def resized_crop_flip(x:torch.Tensor, boxes:torch.Tensor, flip:torch.Tensor, siz
     grid = F.affine_grid(theta, (n, x.shape[1], size, size), align_corners=False)
     return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
 
-# %% ../nbs/03_ssl.ipynb #f80f52b1
+# %% ../nbs/03_ssl.ipynb #59a2a7aa
 def color_jitter(x:torch.Tensor, brightness:torch.Tensor, contrast:torch.Tensor, saturation:torch.Tensor|None=None,
                  hue:torch.Tensor|None=None) -> torch.Tensor:
     "Per-image brightness, contrast (and for RGB saturation and hue, in turns) factors, applied in that order."
@@ -107,17 +107,20 @@ def color_jitter(x:torch.Tensor, brightness:torch.Tensor, contrast:torch.Tensor,
     x = (x * v(brightness)).clamp(0, 1)
     g = _gray(x) if x.shape[1] == 3 else x
     x = ((x - g.mean((2, 3), keepdim=True)) * v(contrast) + g.mean((2, 3), keepdim=True)).clamp(0, 1)
-    if x.shape[1] == 3 and saturation is not None:
-        g = _gray(x)
-        x = (g + (x - g) * v(saturation)).clamp(0, 1)
-    if x.shape[1] == 3 and hue is not None:
-        m = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], device=x.device, dtype=x.dtype)
-        yiq = torch.einsum('ij,njhw->nihw', m, x)
-        a = hue.to(x.dtype) * 2 * math.pi
-        c, s = torch.cos(a).view(-1, 1, 1), torch.sin(a).view(-1, 1, 1)
-        i, q = yiq[:, 1], yiq[:, 2]
-        yiq = torch.stack([yiq[:, 0], c * i - s * q, s * i + c * q], 1)
-        x = torch.einsum('ij,njhw->nihw', torch.linalg.inv(m), yiq).clamp(0, 1)
+    if x.shape[1] == 3 and (saturation is not None or hue is not None):   # one 3x3 colour matrix per image
+        luma = torch.tensor(_LUMA, device=x.device, dtype=x.dtype)
+        eye = torch.eye(3, device=x.device, dtype=x.dtype)
+        mat = eye.expand(len(x), 3, 3)
+        if saturation is not None:                       # g + s * (x - g)
+            s = v(saturation).view(-1, 1, 1)
+            mat = s * eye + (1 - s) * luma.expand(3, 3)
+        if hue is not None:                              # rotate the chroma (I, Q) plane of YIQ
+            m = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], device=x.device, dtype=x.dtype)
+            a = hue.to(x.dtype) * 2 * math.pi
+            rot = torch.zeros(len(x), 3, 3, device=x.device, dtype=x.dtype)
+            rot[:, 0, 0], rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = 1, a.cos(), -a.sin(), a.sin(), a.cos()
+            mat = torch.linalg.inv(m) @ rot @ m @ mat
+        x = torch.bmm(mat, x.flatten(2)).view_as(x).clamp(0, 1)
     return x
 
 def gaussian_blur(x:torch.Tensor, sigma:torch.Tensor, kernel:int) -> torch.Tensor:
@@ -132,7 +135,7 @@ def gaussian_blur(x:torch.Tensor, sigma:torch.Tensor, kernel:int) -> torch.Tenso
     y = F.conv2d(y, k[:, None, :, None], groups=n * c)
     return y.view(n, c, h, w)
 
-# %% ../nbs/03_ssl.ipynb #f8945551
+# %% ../nbs/03_ssl.ipynb #f1e4f310
 class BatchAugment(nn.Module):
     "SimCLR augmentation of a whole batch on its device: crop+flip, colour jitter, grayscale, blur."
     def __init__(self, cfg:AugConfig): super().__init__(); self.cfg = cfg
@@ -144,20 +147,18 @@ class BatchAugment(nn.Module):
         u = lambda: torch.rand(n, device=dev, generator=g)
         boxes = crop_boxes(n, x.shape[2], x.shape[3], cfg.crop_scale, cfg.crop_ratio, dev, g)
         x = resized_crop_flip(x, boxes, u() < cfg.flip_p, cfg.size)
-        if cfg.jitter_p > 0:
-            on = (u() < cfg.jitter_p).view(-1, 1, 1, 1)
+        if cfg.jitter_p > 0:                 # factors drawn for every image, applied to the chosen ones only
+            on = (u() < cfg.jitter_p).nonzero().squeeze(1)
             rgb = x.shape[1] == 3
-            j = color_jitter(x, _rand(n, max(0, 1 - cfg.brightness), 1 + cfg.brightness, dev, g),
-                             _rand(n, max(0, 1 - cfg.contrast), 1 + cfg.contrast, dev, g),
-                             _rand(n, max(0, 1 - cfg.saturation), 1 + cfg.saturation, dev, g) if rgb else None,
-                             _rand(n, -cfg.hue, cfg.hue, dev, g) if rgb else None)
-            x = torch.where(on, j, x)
+            f = [_rand(n, max(0, 1 - cfg.brightness), 1 + cfg.brightness, dev, g), _rand(n, max(0, 1 - cfg.contrast), 1 + cfg.contrast, dev, g),
+                 _rand(n, max(0, 1 - cfg.saturation), 1 + cfg.saturation, dev, g) if rgb else None, _rand(n, -cfg.hue, cfg.hue, dev, g) if rgb else None]
+            if len(on): x[on] = color_jitter(x[on], *(None if t is None else t[on] for t in f))
         if x.shape[1] == 3 and cfg.grayscale_p > 0:
             x = torch.where((u() < cfg.grayscale_p).view(-1, 1, 1, 1), _gray(x).expand_as(x), x)
         if cfg.blur_p > 0:
             k = cfg.blur_kernel or max(3, int(0.1 * cfg.size) // 2 * 2 + 1)
-            on = (u() < cfg.blur_p).view(-1, 1, 1, 1)
-            x = torch.where(on, gaussian_blur(x, _rand(n, *cfg.blur_sigma, dev, g), k), x)
+            on, sigma = (u() < cfg.blur_p).nonzero().squeeze(1), _rand(n, *cfg.blur_sigma, dev, g)
+            if len(on): x[on] = gaussian_blur(x[on], sigma[on], k)
         return x.clamp_(0, 1)
 
 # %% ../nbs/03_ssl.ipynb #a8f1d0b1
