@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['atomic_write', 'write_text', 'write_json', 'read_json', 'save_array', 'load_array', 'save_torch', 'load_torch',
-           'ConfigError', 'Config', 'set_seed', 'set_determinism', 'get_rng_state', 'set_rng_state', 'seed_worker',
-           'get_device', 'fingerprint', 'package_versions', 'git_commit', 'RunDir']
+           'new_folder', 'ConfigError', 'Config', 'set_seed', 'set_determinism', 'get_rng_state', 'set_rng_state',
+           'seed_worker', 'get_device', 'fingerprint', 'package_versions', 'git_commit', 'RunDir']
 
-# %% ../nbs/00_core.ipynb #0bf011c0
-import dataclasses, difflib, hashlib, importlib.util, json, os, platform, random, subprocess, sys, tempfile, types, typing
+# %% ../nbs/00_core.ipynb #41033ab3
+import dataclasses, difflib, hashlib, importlib.util, json, os, platform, random, shutil, subprocess, sys, tempfile, types, typing
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
@@ -94,6 +94,20 @@ def save_torch(path:str|Path, obj) -> Path:
 def load_torch(path:str|Path, map_location='cpu', weights_only:bool=True):
     "Load a file written by `save_torch`; `weights_only` refuses arbitrary pickled code."
     return torch.load(path, map_location=map_location, weights_only=weights_only)
+
+# %% ../nbs/00_core.ipynb #674a3d1a
+@contextmanager
+def new_folder(out:str|Path): # the folder to create; it must not exist
+    "A temporary folder beside `out`, renamed to `out` when the block succeeds and removed when it fails."
+    out = Path(out)
+    if out.exists(): raise FileExistsError(f"{out} exists: cfw_nb never overwrites a result folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
 
 # %% ../nbs/00_core.ipynb #d16a9618
 class ConfigError(ValueError):

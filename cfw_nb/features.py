@@ -6,9 +6,8 @@
 __all__ = ['file_sha256', 'extract_features', 'FeatureBundle', 'load_bundle', 'read_reference_bundle', 'save_bundle',
            'feature_analysis', 'linear_probe']
 
-# %% ../nbs/04_features.ipynb #cb170064
-import dataclasses, hashlib, json, os, shutil, tempfile
-from contextlib import contextmanager
+# %% ../nbs/04_features.ipynb #f46c15c8
+import dataclasses, hashlib, json, tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from .core import fingerprint, get_device, read_json, write_json
+from .core import fingerprint, get_device, new_folder, read_json, write_json
 from .engine import TrainConfig, Trainer, autocast_dtype, make_loader, to_device
 from .ingestion import SampleSet
 from .ssl import balanced_accuracy, knn_predict
 
-# %% ../nbs/04_features.ipynb #3d6465e7
+# %% ../nbs/04_features.ipynb #ecb54973
 def file_sha256(path:str|Path) -> str:
     "SHA-256 of a file's bytes (identifies a checkpoint in a bundle's metadata)."
     h = hashlib.sha256()
@@ -32,25 +31,13 @@ def file_sha256(path:str|Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
-@contextmanager
-def _new_bundle(out:Path):
-    "A temporary folder beside `out` that becomes `out` when the block succeeds and disappears when it fails."
-    if out.exists(): raise FileExistsError(f"{out} exists: feature bundles are never overwritten")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-
 def _keys(samples:SampleSet) -> pd.DataFrame:
     tab = samples.table
     key = 'path' if 'path' in tab else 'index'
     cols = [key] + [c for c in ('split', 'subject') if c in tab]
     return tab[cols].reset_index(drop=True)
 
-# %% ../nbs/04_features.ipynb #cde9a046
+# %% ../nbs/04_features.ipynb #5ad8d813
 @torch.no_grad()
 def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> features (N, D); e.g. SimCLR.encode or a backbone
                      samples:SampleSet,
@@ -71,7 +58,7 @@ def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> featu
     norm = None if mean is None else (torch.tensor(mean, device=device).view(1, -1, 1, 1), torch.tensor(std, device=device).view(1, -1, 1, 1))
     labels = samples.table['label'].to_numpy(np.int64)
     try:
-        with _new_bundle(out) as tmp:
+        with new_folder(out) as tmp:
             feats, row, image_size = None, 0, None
             for x, _ in dl:
                 image_size = list(x.shape[1:])
@@ -130,7 +117,7 @@ def load_bundle(path:str|Path, mmap:bool=True) -> FeatureBundle:
     if bad.any(): raise ValueError(f"{path}: non-finite features in row {int(np.flatnonzero(bad)[0])} ({samples.iloc[int(np.flatnonzero(bad)[0])].to_dict()})")
     return FeatureBundle(feats, labels, samples, meta, path)
 
-# %% ../nbs/04_features.ipynb #7f8047e6
+# %% ../nbs/04_features.ipynb #ddee75b7
 def read_reference_bundle(path:str|Path, trust_pickle:bool=False) -> FeatureBundle:
     "Read the reference CFW bundle (pickles): only with `trust_pickle=True`, since unpickling can run arbitrary code."
     path = Path(path)
@@ -151,7 +138,7 @@ def read_reference_bundle(path:str|Path, trust_pickle:bool=False) -> FeatureBund
 def save_bundle(bundle:FeatureBundle, out:str|Path) -> Path:
     "Write a `FeatureBundle` (e.g. one read from the reference format) as a safe cfw_nb bundle."
     out = Path(out)
-    with _new_bundle(out) as tmp:
+    with new_folder(out) as tmp:
         np.save(tmp/'features.npy', np.asarray(bundle.features, np.float32), allow_pickle=False)
         np.save(tmp/'labels.npy', np.asarray(bundle.labels, np.int64), allow_pickle=False)
         bundle.samples.to_csv(tmp/'samples.csv', index=False)
