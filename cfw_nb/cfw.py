@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['WEIGHTINGS', 'clustered_features', 'unit_rows', 'cosine_mst', 'tree_labels', 'reference_labels', 'make_chunks',
-           'cluster_weights', 'CFWConfig', 'cluster_chunk']
+           'cluster_weights', 'CFWConfig', 'cluster_chunk', 'CFWResult', 'compute_cfw', 'save_weights', 'load_weights',
+           'align_weights', 'WeightedSampler', 'DistributedWeightedSampler']
 
 # %% ../nbs/05_cfw.ipynb #518e7927
 import dataclasses, math, os, time
@@ -272,3 +273,152 @@ def cluster_chunk(x:np.ndarray, cfg:CFWConfig, device=None, rows:np.ndarray|None
         tree = cosine_mst(x, cfg.min_samples, dense=cfg.method == 'exact', k=cfg.k, device=device, rows=rows)
         labels = tree_labels(tree, cfg.min_cluster_size, cfg.selection)
     return labels, 'ok' if (labels >= 0).any() else 'no_clusters'
+
+# %% ../nbs/05_cfw.ipynb #e9fb81f4
+def _chunk_job(job:tuple) -> tuple:
+    "Cluster one chunk (runs in a worker process, or inline)."
+    source, rows, cfg, device, threads = job
+    if threads: torch.set_num_threads(threads)
+    x = np.load(source, mmap_mode='r', allow_pickle=False)[rows] if isinstance(source, str) else source
+    t0 = time.perf_counter()
+    labels, status = cluster_chunk(np.asarray(x, dtype=np.float32), CFWConfig.from_dict(cfg), device, rows)
+    return labels, status, time.perf_counter() - t0
+
+def _jobs(features, rows, chunks, cfg, device, threads):
+    "One job per chunk: memory-mapped files travel as their path and row numbers, arrays as their chunk's rows."
+    path = getattr(features, 'filename', None)
+    for c in chunks:
+        r = rows[c]
+        yield (str(path) if path else np.asarray(features[r]), r, cfg.to_dict(), device, threads)
+
+# %% ../nbs/05_cfw.ipynb #4d270529
+@dataclasses.dataclass
+class CFWResult:
+    "Per-sample CFW weights (`table`: key, label, chunk, cluster, weight), a report per chunk, and the settings used."
+    table: pd.DataFrame
+    chunks: pd.DataFrame
+    config: CFWConfig
+    meta: dict
+
+    @property
+    def weights(self) -> np.ndarray: return self.table['weight'].to_numpy()
+
+def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mmap_mode='r'))
+                cfg:CFWConfig|None=None,
+                keys=None, # one key per row (image path or index); default: the row number
+                labels=None, # carried along for diagnostics only; -1 = unknown
+                rows:np.ndarray|None=None, # use only these rows of `features` (e.g. one split of a bundle)
+                workers:int=1, # processes clustering chunks in parallel
+                device=None, # where matrix products run ('cuda' on a GPU machine); default: the CPU
+                meta:dict|None=None, # recorded with the result (e.g. the feature bundle's path)
+               ) -> CFWResult:
+    "Cluster the features chunk by chunk and turn the clusters into sampling weights."
+    cfg = cfg or CFWConfig()
+    rows = np.arange(len(features)) if rows is None else np.asarray(rows)
+    n = len(rows)
+    keys = np.arange(n) if keys is None else np.asarray(keys)
+    labels = np.full(n, -1, np.int64) if labels is None else np.asarray(labels, np.int64)
+    if not (len(keys) == len(labels) == n): raise ValueError(f"{n} feature rows, {len(keys)} keys, {len(labels)} labels: they must match")
+    if len(pd.unique(keys)) != n:
+        dup = pd.Series(keys)[pd.Series(keys).duplicated()].iloc[0]
+        raise ValueError(f"keys must be unique; {dup!r} appears more than once")
+    device = str(get_device(device)) if device is not None else 'cpu'
+    chunks = make_chunks(n, cfg.chunk_size, cfg.chunking, cfg.seed, cfg.min_cluster_size)
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
+    jobs = _jobs(features, rows, chunks, cfg, device, threads)
+    if workers > 1:
+        import multiprocessing as mp
+        from cfw_nb import cfw as lib                      # the installed function: one defined in a notebook cannot be spawned
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as ex: out = list(ex.map(lib._chunk_job, jobs))
+    else: out = [_chunk_job(j) for j in jobs]
+    chunk_id, cluster, weight = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    report = []
+    for i, (c, (lab, status, secs)) in enumerate(zip(chunks, out)):
+        chunk_id[c], cluster[c] = i, lab
+        weight[c] = cluster_weights(lab if status == 'ok' else np.full(len(c), -1), cfg.weighting, cfg.outlier_weight, cfg.normalize)
+        sizes = np.bincount(lab[lab >= 0]) if status == 'ok' else np.zeros(0, int)
+        report.append({'chunk': i, 'size': len(c), 'clusters': len(sizes), 'outliers': int((lab < 0).sum()),
+                       'largest': int(sizes.max(initial=0)), 'smallest': int(sizes.min(initial=0)), 'status': status, 'seconds': round(secs, 3)})
+    table = pd.DataFrame({'key': keys, 'label': labels, 'chunk': chunk_id, 'cluster': cluster, 'weight': weight})
+    return CFWResult(table, pd.DataFrame(report), cfg, {'n': n, 'dim': int(features.shape[1]), 'device': device, **(meta or {})})
+
+# %% ../nbs/05_cfw.ipynb #3e71e56b
+_COLUMNS = ['key', 'label', 'chunk', 'cluster', 'weight']
+
+def save_weights(result:CFWResult, out:str|Path) -> Path:
+    "Write a `CFWResult` as a new weights folder."
+    out = Path(out)
+    with new_folder(out) as tmp:
+        result.table[_COLUMNS].to_csv(tmp/'weights.csv', index=False, float_format='%.17g')
+        result.chunks.to_csv(tmp/'chunks.csv', index=False)
+        key_type = 'int' if pd.api.types.is_integer_dtype(result.table['key']) else 'str'
+        write_json(tmp/'meta.json', {'format': 'cfw_nb.weights/1', 'config': result.config.to_dict(), 'key_type': key_type,
+                                     'n': len(result.table), **result.meta})
+    return out
+
+def load_weights(path:str|Path) -> CFWResult:
+    "Read a weights folder written by `save_weights`, checking its columns, counts, keys and weights."
+    path = Path(path)
+    if not (path/'meta.json').is_file(): raise FileNotFoundError(f"{path} is not a CFW weights folder (no meta.json)")
+    meta = read_json(path/'meta.json')
+    if meta.get('format') != 'cfw_nb.weights/1': raise ValueError(f"{path}: unknown format {meta.get('format')!r}")
+    tab = pd.read_csv(path/'weights.csv', dtype={'key': str} if meta['key_type'] == 'str' else None, keep_default_na=False)
+    if list(tab.columns) != _COLUMNS: raise ValueError(f"{path/'weights.csv'}: columns {list(tab.columns)}, expected {_COLUMNS}")
+    if len(tab) != meta['n']: raise ValueError(f"{path/'weights.csv'}: {len(tab)} rows, meta.json says {meta['n']}")
+    w = pd.to_numeric(tab['weight'], errors='coerce').to_numpy()
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any(): i = int(np.flatnonzero(bad)[0]); raise ValueError(f"{path/'weights.csv'}: row {i + 2} (key {tab['key'][i]!r}) has weight {tab['weight'][i]!r}; weights must be finite and >= 0")
+    dup = tab['key'].duplicated()
+    if dup.any(): raise ValueError(f"{path/'weights.csv'}: key {tab['key'][dup].iloc[0]!r} appears more than once")
+    cfg = CFWConfig.from_dict(meta.pop('config'))
+    return CFWResult(tab, pd.read_csv(path/'chunks.csv'), cfg, meta)
+
+def align_weights(result:CFWResult, keys, labels=None, # the dataset's keys, in its order (and its labels, to cross-check)
+                  max_show:int=3) -> np.ndarray:
+    "The weights in the order of `keys`; an error names missing, extra, duplicated or label-mismatched keys."
+    tab = result.table
+    keys = pd.Index(keys)
+    if keys.has_duplicates: raise ValueError(f"the dataset's keys repeat: {list(keys[keys.duplicated()][:max_show])}")
+    have = pd.Index(tab['key'])
+    missing, extra = keys.difference(have, sort=False), have.difference(keys, sort=False)
+    if len(missing): raise ValueError(f"{len(missing)} of the dataset's {len(keys)} samples have no weight, e.g. {list(missing[:max_show])}")
+    if len(extra): raise ValueError(f"the weights table has {len(extra)} keys that are not in the dataset, e.g. {list(extra[:max_show])}")
+    pos = have.get_indexer(keys)
+    if labels is not None:
+        tl, dl = tab['label'].to_numpy()[pos], np.asarray(labels)
+        wrong = np.flatnonzero((tl != dl) & (tl >= 0) & (dl >= 0))
+        if len(wrong): raise ValueError(f"{len(wrong)} samples have another label in the weights table than in the dataset, e.g. " +
+                                        ', '.join(f"{keys[i]!r}: {tl[i]} vs {dl[i]}" for i in wrong[:max_show]))
+    return tab['weight'].to_numpy()[pos]
+
+# %% ../nbs/05_cfw.ipynb #2e04acda
+class WeightedSampler(Sampler):
+    "Indices drawn with replacement in proportion to `weights`, the same for the same seed and epoch."
+    def __init__(self, weights, # one non-negative weight per sample
+                 num_samples:int|None=None, # draws per epoch; default: one per sample
+                 seed:int=0):
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 1 or len(w) == 0: raise ValueError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
+        bad = ~(np.isfinite(w) & (w >= 0))
+        if bad.any(): raise ValueError(f"weight of sample {int(np.flatnonzero(bad)[0])} is {w[bad][0]}; weights must be finite and >= 0")
+        if w.sum() <= 0: raise ValueError("all weights are zero: nothing can be drawn")
+        self.p, self.seed, self.epoch = w / w.sum(), seed, 0
+        self.num_samples = len(w) if num_samples is None else int(num_samples)
+
+    def set_epoch(self, epoch:int): self.epoch = epoch
+    def draw(self, n:int) -> np.ndarray:
+        "This epoch's first `n` draws."
+        return np.random.default_rng([self.seed, self.epoch]).choice(len(self.p), size=n, p=self.p)
+    def __iter__(self): return iter(self.draw(self.num_samples).tolist())
+    def __len__(self): return self.num_samples
+
+class DistributedWeightedSampler(WeightedSampler):
+    "A rank's disjoint share of one global weighted draw per epoch (DDP): positions `rank, rank + world, ...`."
+    def __init__(self, weights, num_samples:int|None=None, seed:int=0, num_replicas:int|None=None, rank:int|None=None):
+        super().__init__(weights, num_samples, seed)
+        r, w = dist_info()
+        self.rank, self.num_replicas = r if rank is None else rank, w if num_replicas is None else num_replicas
+        if not 0 <= self.rank < self.num_replicas: raise ValueError(f"rank {self.rank} is not in [0, {self.num_replicas})")
+        self.total = math.ceil(self.num_samples / self.num_replicas) * self.num_replicas
+    def __iter__(self): return iter(self.draw(self.total)[self.rank::self.num_replicas].tolist())
+    def __len__(self): return self.total // self.num_replicas
