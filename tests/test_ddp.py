@@ -64,3 +64,20 @@ def test_skipped_last_micro_batch_keeps_replicas_identical(tmp_path):
 def test_run_dir_on_one_rank_is_an_error_not_a_hang(tmp_path):
     r0, r1 = edge(tmp_path, 'rundir-rank0')
     assert r0['error'] == r1['error'] and 'run_dir must be given on every rank or on none' in r0['error']
+
+
+def test_distributed_weighted_sampler_in_the_engine(tmp_path):
+    "2 ranks train on disjoint shares of one weighted draw per epoch; together they are the single-process draw."
+    from cfw_nb.cfw import WeightedSampler
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_cfw_sampler.py', '--out', tmp_path], env=env, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r0, r1 = [json.loads((tmp_path/f'sampler-rank{k}.json').read_text()) for k in (0, 1)]
+    assert r0['weights'] == r1['weights'] and r0['world'] == 2
+    single = WeightedSampler(r0['weights'], num_samples=502, seed=7)        # 501 draws rounded up to 2 x 251
+    for epoch in (0, 1):
+        a, b = r0['seen'][epoch], r1['seen'][epoch]
+        assert len(a) == len(b) == 251
+        single.set_epoch(epoch)
+        assert [i for pair in zip(a, b) for i in pair] == single.draw(502).tolist()
+    assert r0['seen'][0] != r0['seen'][1]                                   # the engine moved the sampler to the next epoch
