@@ -5,7 +5,9 @@
 # %% auto #0
 __all__ = ['WEIGHTINGS', 'clustered_features', 'unit_rows', 'cosine_mst', 'tree_labels', 'reference_labels', 'make_chunks',
            'cluster_weights', 'CFWConfig', 'cluster_chunk', 'CFWResult', 'compute_cfw', 'save_weights', 'load_weights',
-           'align_weights', 'WeightedSampler', 'DistributedWeightedSampler']
+           'align_weights', 'WeightedSampler', 'DistributedWeightedSampler', 'class_balanced_weights',
+           'batch_histograms', 'kl_to_uniform', 'normalized_entropy', 'gini', 'lorenz_curve', 'balance_stats',
+           'compare_samplers', 'plot_balance']
 
 # %% ../nbs/05_cfw.ipynb #518e7927
 import dataclasses, math, os, time
@@ -422,3 +424,82 @@ class DistributedWeightedSampler(WeightedSampler):
         self.total = math.ceil(self.num_samples / self.num_replicas) * self.num_replicas
     def __iter__(self): return iter(self.draw(self.total)[self.rank::self.num_replicas].tolist())
     def __len__(self): return self.total // self.num_replicas
+
+# %% ../nbs/05_cfw.ipynb #5f40538c
+def class_balanced_weights(labels:np.ndarray) -> np.ndarray:
+    "Weight `1 / count(class)` per sample: the label-aware upper reference."
+    labels = np.asarray(labels)
+    if (labels < 0).any(): raise ValueError(f"class-balanced weights need a label for every sample; row {int(np.flatnonzero(labels < 0)[0])} has none")
+    return 1.0 / np.bincount(labels)[labels]
+
+def batch_histograms(indices:np.ndarray, labels:np.ndarray, batch_size:int, n_classes:int) -> np.ndarray:
+    "Class counts of each full batch of the drawn `indices`: `(batches, n_classes)`."
+    nb = len(indices) // batch_size
+    if nb == 0: raise ValueError(f"{len(indices)} draws make no full batch of {batch_size}")
+    lab = np.asarray(labels)[np.asarray(indices)[:nb * batch_size]].reshape(nb, batch_size)
+    return np.stack([np.bincount(row, minlength=n_classes) for row in lab])
+
+def kl_to_uniform(hist:np.ndarray) -> np.ndarray:
+    "KL divergence (nats) of each row's class distribution to the uniform one."
+    p = hist / hist.sum(1, keepdims=True)
+    with np.errstate(divide='ignore', invalid='ignore'): return np.where(p > 0, p * np.log(p * hist.shape[1]), 0).sum(1)
+
+def normalized_entropy(hist:np.ndarray) -> np.ndarray:
+    "Entropy of each row's class distribution divided by `ln(n_classes)`."
+    return 1 - kl_to_uniform(hist) / np.log(hist.shape[1])
+
+def gini(counts:np.ndarray) -> float:
+    "Gini coefficient of draw counts (0: every sample drawn equally often)."
+    c = np.sort(np.asarray(counts, dtype=float)); n = len(c)
+    return float((2 * np.arange(1, n + 1) - n - 1) @ c / (n * c.sum())) if c.sum() > 0 else 0.0
+
+def lorenz_curve(counts:np.ndarray) -> tuple:
+    "`(share of samples, share of draws)` of the least drawn samples first, from (0, 0) to (1, 1)."
+    c = np.sort(np.asarray(counts, dtype=float))
+    return np.linspace(0, 1, len(c) + 1), np.r_[0, np.cumsum(c)] / c.sum()
+
+# %% ../nbs/05_cfw.ipynb #3f70b85e
+def balance_stats(sampler:Sampler, labels:np.ndarray, batch_size:int, epochs:int=3, n_classes:int|None=None) -> dict:
+    "Batch-balance statistics of `sampler` over `epochs` epochs (set_epoch is called as the engine does)."
+    labels = np.asarray(labels); k = n_classes or int(labels.max()) + 1
+    kl, ent, cov, counts, hists = [], [], [], np.zeros(len(labels)), []
+    for e in range(epochs):
+        if hasattr(sampler, 'set_epoch'): sampler.set_epoch(e)
+        idx = np.fromiter(iter(sampler), dtype=np.int64)
+        h = batch_histograms(idx, labels, batch_size, k)
+        kl.append(kl_to_uniform(h)); ent.append(normalized_entropy(h)); hists.append(h)
+        cov.append(len(np.unique(idx)) / len(labels)); counts += np.bincount(idx, minlength=len(labels))
+    return {'mean_kl': float(np.concatenate(kl).mean()), 'mean_entropy': float(np.concatenate(ent).mean()),
+            'coverage': float(np.mean(cov)), 'gini': gini(counts), 'counts': counts, 'histograms': np.concatenate(hists)}
+
+def compare_samplers(samplers:dict, # name -> sampler; one of them named 'uniform' is the baseline
+                     labels:np.ndarray, batch_size:int, epochs:int=3) -> pd.DataFrame:
+    "One row of balance statistics per sampler, with the improvement `1 - mean KL / mean KL(uniform)`."
+    stats = {name: balance_stats(s, labels, batch_size, epochs) for name, s in samplers.items()}
+    if 'uniform' not in stats: raise ValueError("compare_samplers needs a sampler named 'uniform' as the baseline")
+    base = stats['uniform']['mean_kl']
+    rows = [{'sampler': n, 'mean_kl': s['mean_kl'], 'improvement': 1 - s['mean_kl'] / base if base > 0 else float('nan'),
+             'mean_entropy': s['mean_entropy'], 'coverage': s['coverage'], 'gini': s['gini']} for n, s in stats.items()]
+    return pd.DataFrame(rows).set_index('sampler').round(4)
+
+# %% ../nbs/05_cfw.ipynb #7af48fca
+def plot_balance(samplers:dict, labels:np.ndarray, batch_size:int, weights:np.ndarray|None=None, epochs:int=1, max_batches:int=40):
+    "Figures: batch class-mix heatmaps per sampler, Lorenz curves of draw counts, and (with `weights`) weight against class frequency."
+    import matplotlib.pyplot as plt
+    labels = np.asarray(labels)
+    stats = {n: balance_stats(s, labels, batch_size, epochs) for n, s in samplers.items()}
+    ncols = len(stats) + 1 + (weights is not None)
+    fig, axes = plt.subplots(1, ncols, figsize=(3.6 * ncols, 3.2))
+    for ax, (name, st) in zip(axes, stats.items()):
+        h = st['histograms'][:max_batches]
+        ax.imshow((h / h.sum(1, keepdims=True)).T, aspect='auto', cmap='viridis', vmin=0)
+        ax.set(title=f"{name}: KL {st['mean_kl']:.3f}", xlabel='batch', ylabel='class')
+    ax = axes[len(stats)]
+    for name, st in stats.items(): ax.plot(*lorenz_curve(st['counts']), label=f"{name} (Gini {st['gini']:.2f})")
+    ax.plot([0, 1], [0, 1], 'k:', lw=0.8); ax.set(title='Lorenz curve of draws', xlabel='share of samples', ylabel='share of draws'); ax.legend(fontsize=7)
+    if weights is not None:
+        freq = np.bincount(labels)[labels] / len(labels)
+        ax = axes[-1]; ax.scatter(freq, weights, s=3, alpha=0.3); ax.set(xscale='log', yscale='log', title='weight vs class frequency',
+                                                                         xlabel='class frequency', ylabel='CFW weight')
+    fig.tight_layout()
+    return fig
