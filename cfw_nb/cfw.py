@@ -7,7 +7,7 @@ __all__ = ['WEIGHTINGS', 'clustered_features', 'unit_rows', 'cosine_mst', 'tree_
            'cluster_weights', 'CFWConfig', 'cluster_chunk', 'CFWResult', 'compute_cfw', 'save_weights', 'load_weights',
            'align_weights', 'WeightedSampler', 'DistributedWeightedSampler', 'class_balanced_weights',
            'batch_histograms', 'kl_to_uniform', 'normalized_entropy', 'gini', 'lorenz_curve', 'balance_stats',
-           'compare_samplers', 'plot_balance']
+           'compare_samplers', 'plot_balance', 'ClusterExplorer']
 
 # %% ../nbs/05_cfw.ipynb #518e7927
 import dataclasses, math, os, time
@@ -503,3 +503,73 @@ def plot_balance(samplers:dict, labels:np.ndarray, batch_size:int, weights:np.nd
                                                                          xlabel='class frequency', ylabel='CFW weight')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/05_cfw.ipynb #6fb5245c
+class ClusterExplorer:
+    "Browse CFW clusters: pick a chunk and a cluster, see its images, size, weight and label mix."
+    def __init__(self, result:CFWResult, image=None, # row -> image array; None: no grid
+                 label_names:list|None=None, n_images:int=24, seed:int=0):
+        import ipywidgets as W
+        self.result, self.image, self.names, self.n_images, self.seed = result, image, label_names, n_images, seed
+        self.chunk = W.Dropdown(options=sorted(result.table['chunk'].unique().tolist()), description='chunk')
+        self.cluster = W.Dropdown(options=[], description='cluster')
+        self.info, self.out = W.HTML(), W.Output()
+        self.members, self.summary = np.zeros(0, np.int64), {}
+        self.chunk.observe(lambda change: self._show_chunk(), names='value')
+        self._updating = False
+        self.cluster.observe(lambda change: None if self._updating else self._show_cluster(), names='value')
+        self.widget = W.VBox([W.HBox([self.chunk, self.cluster]), self.info, self.out])
+        self._show_chunk()
+
+    def _show_chunk(self):
+        t = self.result.table[self.result.table['chunk'] == self.chunk.value]
+        sizes = t['cluster'].value_counts()
+        order = sorted(sizes.index, key=lambda c: (c < 0, -sizes[c], c))
+        opts = [(f"{'outliers' if c < 0 else c} ({sizes[c]} samples)", int(c)) for c in order]
+        self._updating = True                              # one redraw per chunk change, not one per widget update
+        self.cluster.options = opts
+        self.cluster.value = opts[0][1] if opts else None
+        self._updating = False
+        self._show_cluster()
+
+    def _show_cluster(self):
+        if self.cluster.value is None: return
+        t = self.result.table
+        self.members = np.flatnonzero(((t['chunk'] == self.chunk.value) & (t['cluster'] == self.cluster.value)).to_numpy())
+        rows = t.iloc[self.members]
+        mix = rows['label'][rows['label'] >= 0].value_counts()
+        name = lambda l: self.names[l] if self.names else str(l)
+        self.summary = {'chunk': int(self.chunk.value), 'cluster': int(self.cluster.value), 'size': len(rows),
+                        'weight': float(rows['weight'].iloc[0]) if len(rows) else float('nan'),
+                        'cluster_share_of_chunk_weight': float(rows['weight'].sum() / t['weight'][t['chunk'] == self.chunk.value].sum()),
+                        'labels': {name(int(l)): int(c) for l, c in mix.items()}}
+        s = self.summary
+        self.info.value = (f"<b>{s['size']}</b> samples, weight <b>{s['weight']:.4g}</b> each "
+                           f"({100 * s['cluster_share_of_chunk_weight']:.1f}% of the chunk's draws); labels: " +
+                           (', '.join(f"{k}: {v}" for k, v in list(s['labels'].items())[:8]) or 'unknown'))
+        if self.image is not None: self._draw()
+
+    def shown(self) -> np.ndarray:
+        "The rows whose images the grid shows (a seeded sample of the members)."
+        k = min(self.n_images, len(self.members))
+        return np.sort(np.random.default_rng(self.seed).choice(self.members, k, replace=False)) if k else self.members
+
+    def _draw(self):
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output
+        rows = self.shown()
+        with self.out:
+            clear_output(wait=True)
+            if not len(rows): return
+            cols = min(8, len(rows)); nr = math.ceil(len(rows) / cols)
+            fig, axes = plt.subplots(nr, cols, figsize=(1.3 * cols, 1.3 * nr), squeeze=False)
+            for ax in axes.flat: ax.axis('off')
+            for ax, r in zip(axes.flat, rows):
+                im = np.asarray(self.image(int(r)))
+                if im.ndim == 3 and im.shape[0] in (1, 3): im = im.transpose(1, 2, 0)
+                ax.imshow(im.squeeze(), cmap='gray' if im.squeeze().ndim == 2 else None)
+            plt.show()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
