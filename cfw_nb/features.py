@@ -6,8 +6,8 @@
 __all__ = ['file_sha256', 'extract_features', 'FeatureBundle', 'load_bundle', 'read_reference_bundle', 'save_bundle',
            'feature_analysis', 'linear_probe']
 
-# %% ../nbs/04_features.ipynb #f46c15c8
-import dataclasses, hashlib, json, tempfile
+# %% ../nbs/04_features.ipynb #343dccfa
+import dataclasses, hashlib, json
 from datetime import datetime, timezone
 from pathlib import Path
 
