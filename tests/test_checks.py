@@ -1,4 +1,4 @@
-"The test command's checks bite: unsynced library, unclean notebook, stale README, failing notebook, no notebooks."
+"The test command's checks bite: unsynced library, unclean notebook, stale README, import cell with code, failing notebook, no notebooks."
 import json
 
 from conftest import BIN, run
@@ -35,6 +35,16 @@ def test_stale_readme_fails(scratch_tree):
     (scratch_tree/'README.md').write_text((scratch_tree/'README.md').read_text().replace('Quick start', 'Quick-start'))
     r = check(scratch_tree)
     assert r.returncode == 1 and 'README.md: would change' in r.stderr
+
+
+def test_cell_mixing_imports_and_code_fails(scratch_tree):
+    p = scratch_tree/'nbs'/'08_pipeline.ipynb'
+    nb = json.loads(p.read_text())
+    nb['cells'].append({'cell_type': 'code', 'execution_count': None, 'id': 'f00dcafe', 'metadata': {}, 'outputs': [],
+                        'source': 'import os\nprint(os.sep)'})
+    p.write_text(json.dumps(nb, indent=1) + '\n')
+    r = check(scratch_tree)
+    assert r.returncode == 1 and f"nbs/08_pipeline.ipynb cell {len(nb['cells']) - 1}: mixes imports with other code" in r.stderr
 
 
 def test_failing_notebook_fails(scratch_tree):
