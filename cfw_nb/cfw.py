@@ -276,7 +276,7 @@ def cluster_chunk(x:np.ndarray, cfg:CFWConfig, device=None, rows:np.ndarray|None
         labels = tree_labels(tree, cfg.min_cluster_size, cfg.selection)
     return labels, 'ok' if (labels >= 0).any() else 'no_clusters'
 
-# %% ../nbs/05_cfw.ipynb #e9fb81f4
+# %% ../nbs/05_cfw.ipynb #b83c5d17
 def _chunk_job(job:tuple) -> tuple:
     "Cluster one chunk (runs in a worker process, or inline)."
     source, rows, cfg, device, threads = job
@@ -286,9 +286,19 @@ def _chunk_job(job:tuple) -> tuple:
     labels, status = cluster_chunk(np.asarray(x, dtype=np.float32), CFWConfig.from_dict(cfg), device, rows)
     return labels, status, time.perf_counter() - t0
 
-def _jobs(features, rows, chunks, cfg, device, threads):
-    "One job per chunk: memory-mapped files travel as their path and row numbers, arrays as their chunk's rows."
+def _whole_file(features) -> str|None:
+    "The `.npy` file behind a memory-mapped array when the array is that whole file (not a slice or view of it)."
     path = getattr(features, 'filename', None)
+    if not path: return None
+    try: whole = np.load(path, mmap_mode='r', allow_pickle=False)
+    except (OSError, ValueError): return None
+    same = (whole.shape == features.shape and whole.dtype == features.dtype and features.flags.c_contiguous
+            and np.array_equal(whole[:1], features[:1]) and np.array_equal(whole[-1:], features[-1:]))
+    return str(path) if same else None
+
+def _jobs(features, rows, chunks, cfg, device, threads):
+    "One job per chunk: a memory-mapped file travels as its path and row numbers, anything else as its chunk's rows."
+    path = _whole_file(features)
     for c in chunks:
         r = rows[c]
         yield (str(path) if path else np.asarray(features[r]), r, cfg.to_dict(), device, threads)
