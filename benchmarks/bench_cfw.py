@@ -2,8 +2,9 @@
 
 For each feature dimension D and chunk size C, N samples are clustered chunk by chunk (consecutive chunks of C) by
 - reference: `hdbscan` on the dense float64 `1 - cosine_similarity` matrix (cfw_nb.cfw.reference_labels);
-- knn (cfw_nb's default): the cosine minimum spanning tree through the exact k-NN graph, then hdbscan's tree code;
-- exact: the same tree from a dense float32 matrix and Prim's algorithm.
+- exact: the cosine minimum spanning tree from a dense float32 matrix and Prim's algorithm, then hdbscan's tree code;
+- knn: the same tree through the exact k-NN graph (k=64) and Boruvka joins (memory n * k instead of n^2);
+- auto (cfw_nb's default): exact when the chunk's float32 matrix fits in 256 MB (C <= 8192), knn above.
 Each method runs in its own fresh process (so peak memory is its own): time for all N, peak resident memory above
 the process's state before clustering, and the adjusted Rand index of its labels against the reference's, per
 chunk (mean and minimum over chunks). Ratios are reference / method (time and memory: higher is better).
@@ -110,7 +111,7 @@ if __name__ == '__main__':
     p.add_argument('--n', type=int, default=50_000)
     p.add_argument('--dims', type=int, nargs='+', default=[384, 768])
     p.add_argument('--chunks', type=int, nargs='+', default=[1024, 4096, 16384])
-    p.add_argument('--methods', nargs='+', default=['knn', 'exact'], choices=('knn', 'exact'))
+    p.add_argument('--methods', nargs='+', default=['auto', 'knn', 'exact'], choices=('auto', 'knn', 'exact'))
     p.add_argument('--stream', type=int, default=0, help='N for the streamed run (0: compare methods instead)')
     p.add_argument('--workers', type=int, default=2)
     p.add_argument('--tmp', default=None)

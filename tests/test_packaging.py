@@ -16,7 +16,7 @@ def build_wheel(tmp_path):
 def test_wheel_metadata_and_contents(tmp_path):
     whl = build_wheel(tmp_path)
     names = whl.namelist()
-    for mod in ('core', 'engine', 'ingestion', 'formats', 'readers', 'pipeline', '_modidx'): assert f'cfw_nb/{mod}.py' in names
+    for mod in ('core', 'engine', 'ingestion', 'formats', 'readers', 'ssl', 'features', 'cfw', 'pipeline', '_modidx'): assert f'cfw_nb/{mod}.py' in names
     meta_name = next(n for n in names if n.endswith('.dist-info/METADATA'))
     meta = email.message_from_bytes(whl.read(meta_name))
     assert meta['Version'] == cfg['version'] and meta['Requires-Python'] == '>=3.10'
@@ -24,7 +24,7 @@ def test_wheel_metadata_and_contents(tmp_path):
     runtime = [r for r in reqs if 'extra ==' not in r]
     dev = [r.split(';')[0].strip() for r in reqs if 'extra == "dev"' in r]
     runtime_names = {r.split('>')[0].split('=')[0].split('<')[0].strip().lower() for r in runtime}
-    assert runtime_names == {'torch', 'torchvision', 'timm', 'hdbscan', 'scikit-learn', 'umap-learn', 'matplotlib',
+    assert runtime_names == {'torch', 'torchvision', 'timm', 'hdbscan', 'scikit-learn', 'scipy', 'numba', 'umap-learn', 'matplotlib',
                              'ipywidgets', 'numpy', 'pandas', 'pillow', 'tqdm'}
     assert all('>=' in r and '==' not in r for r in runtime), runtime            # lower bounds, no pins
     assert [r.split(';')[0].strip() for r in reqs if 'extra == "video"' in r] == ['av>=12.0']
