@@ -6,7 +6,7 @@ For each feature dimension D and chunk size C, N samples are clustered chunk by 
 - knn: the same tree through the exact k-NN graph (k=64) and Boruvka joins (memory n * k instead of n^2);
 - auto (cfw_nb's default): exact when the chunk's float32 matrix fits in 256 MB (C <= 8192), knn above.
 Each method runs in its own fresh process (so peak memory is its own): time for all N, peak resident memory above
-the process's state before clustering, and the adjusted Rand index of its labels against the reference's, per
+the process's state before clustering (Linux VmHWM, reset after the data is made), and the adjusted Rand index of its labels against the reference's, per
 chunk (mean and minimum over chunks). Ratios are reference / method (time and memory: higher is better).
 
 Data: `synthetic` (a long-tailed Gaussian mixture on unit directions with 5% noise, cfw_nb.cfw.clustered_features)
@@ -29,6 +29,17 @@ def rss_mb() -> float:
     return int(Path('/proc/self/statm').read_text().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
+def reset_peak():
+    "Restart this process's peak-memory count (VmHWM) from its current size (Linux: /proc/self/clear_refs)."
+    Path('/proc/self/clear_refs').write_text('5')
+
+
+def peak_mb() -> float:
+    "Peak resident memory of this process since the last `reset_peak`, MB."
+    line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM:'))
+    return int(line.split()[1]) / 1024
+
+
 def features(data:str, n:int, dim:int) -> np.ndarray:
     if data == 'synthetic':
         from cfw_nb.cfw import clustered_features
@@ -46,11 +57,11 @@ def one(method:str, data:str, n:int, dim:int, chunk:int, out:str):
     cfg = CFWConfig(chunking='reference', chunk_size=chunk, method=method)
     chunks = make_chunks(n, chunk, 'reference', min_size=cfg.min_cluster_size)
     cluster_chunk(x[:200], cfg)                                  # warm-up: imports, numba compilation (cached on disk)
-    base = rss_mb()
+    base = rss_mb(); reset_peak()                                 # the data's own generation peak is not counted
     t0 = time.perf_counter()
     labels = [cluster_chunk(x[c], cfg)[0] for c in chunks]
     secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+    peak = peak_mb() - base
     np.save(out, np.concatenate(labels))
     print(json.dumps({'seconds': secs, 'peak_mb': max(peak, 0.0), 'chunks': len(chunks)}))
 
@@ -93,12 +104,12 @@ def stream(a):
             mm[s:e] = clustered_features(e - s, 384, clusters=200, seed=s)[0]
         mm.flush(); del mm
         x = np.load(path, mmap_mode='r')
-        base = rss_mb()
         for chunk in a.chunks:
+            base = rss_mb(); reset_peak()
             t0 = time.perf_counter()
             r = compute_cfw(x, CFWConfig(chunk_size=chunk), workers=a.workers)
             secs = time.perf_counter() - t0
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+            peak = peak_mb() - base
             kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"N={a.stream} D=384 C={chunk} workers={a.workers}: {secs:.1f} s ({a.stream / secs:.0f} samples/s), "
                   f"main process peak +{max(peak, 0):.0f} MB, largest worker peak {kids:.0f} MB, file {os.path.getsize(path) / 2**20:.0f} MB; "
