@@ -45,7 +45,8 @@ def features(data:str, n:int, dim:int) -> np.ndarray:
         from cfw_nb.cfw import clustered_features
         return clustered_features(n, dim, clusters=200, seed=0)[0]
     from cfw_nb.ingestion import load_fashion_mnist
-    x = load_fashion_mnist().split('train').images[:n].reshape(-1, 784).astype(np.float32)
+    train = load_fashion_mnist().split('train')
+    x = train.images[train.table['index'].to_numpy()[:n]].reshape(-1, 784).astype(np.float32)   # training rows only
     if len(x) < n: raise SystemExit(f"Fashion-MNIST has only {len(x)} training images, asked for {n}")
     return x
 
@@ -104,7 +105,7 @@ def stream(a):
             mm[s:e] = clustered_features(e - s, 384, clusters=200, seed=s)[0]
         mm.flush(); del mm
         x = np.load(path, mmap_mode='r')
-        for chunk in a.chunks:
+        for chunk in a.chunks:                                       # (the workers' peak below is over all chunk sizes so far)
             base = rss_mb(); reset_peak()
             t0 = time.perf_counter()
             r = compute_cfw(x, CFWConfig(chunk_size=chunk), workers=a.workers)

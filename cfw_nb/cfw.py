@@ -9,8 +9,8 @@ __all__ = ['WEIGHTINGS', 'METHODS', 'clustered_features', 'unit_rows', 'cosine_m
            'class_balanced_weights', 'batch_histograms', 'kl_to_uniform', 'normalized_entropy', 'gini', 'lorenz_curve',
            'balance_stats', 'compare_samplers', 'plot_balance', 'ClusterExplorer']
 
-# %% ../nbs/05_cfw.ipynb #518e7927
-import dataclasses, math, os, time
+# %% ../nbs/05_cfw.ipynb #803a276d
+import csv, dataclasses, math, os, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -137,16 +137,26 @@ def _join_components(u:torch.Tensor, src, dst, w, block:int) -> tuple:
         found = np.isfinite(best)
         src, dst, w = np.r_[src, pair[found, 0]], np.r_[dst, pair[found, 1]], np.r_[w, best[found]]
 
-# %% ../nbs/05_cfw.ipynb #2131e41b
+# %% ../nbs/05_cfw.ipynb #d1a26390
+def _cosine64(x, i:np.ndarray, j:np.ndarray, block:int) -> np.ndarray:
+    "`1 - cos` between rows `i` and `j` of `x` in float64 (clipped at 0), a block of pairs at a time: no float64 copy of `x`."
+    x = np.asarray(x)
+    out = np.empty(len(i))
+    for s in range(0, len(i), block):
+        a, b = x[i[s:s + block]].astype(np.float64), x[j[s:s + block]].astype(np.float64)
+        out[s:s + len(a)] = 1 - np.einsum('ij,ij->i', a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return np.clip(out, 0, None)
+
 def cosine_mst(x, # features (n, dim); rows need not be unit length
                min_samples:int=1, # HDBSCAN's: 1 = plain cosine distances, more = mutual reachability
                dense:bool=False, # exact Prim on an n x n matrix (4 n^2 bytes) instead of the k-NN graph
                k:int=64, # neighbours per point in the k-NN graph
                block:int=1024, # rows per matrix product (memory: block x n floats)
-               device=None, rows:np.ndarray|None=None, # global row numbers, for error messages
+               device=None, # where the matrix products run (e.g. 'cuda'); default: the CPU
+               rows:np.ndarray|None=None, # global row numbers, for error messages
               ) -> np.ndarray:
     "Minimum spanning tree of the cosine distances of `x`: `(n - 1, 3)` rows `[i, j, distance]`, distances in float64."
-    device = get_device(device) if device is None or isinstance(device, str) else device
+    device = torch.device('cpu') if device is None else get_device(device)
     u = unit_rows(x, device, rows)
     n = len(u)
     if n < 2: return np.zeros((0, 3))
@@ -157,7 +167,7 @@ def cosine_mst(x, # features (n, dim); rows need not be unit length
         d = u @ u.T; d.neg_().add_(1).clamp_(min=0)
         if m > 1:
             d.fill_diagonal_(0)
-            core_idx = d.kthvalue(m + 1, dim=1).indices                      # the m-th neighbour (the point itself is the first)
+            core_idx = torch.cat([d[s:s + block].kthvalue(m + 1, dim=1).indices for s in range(0, n, block)])  # m-th neighbour (self is first)
             core = d.gather(1, core_idx[:, None])
             d.clamp_(min=core); d.clamp_(min=core.T)
         src, dst = _prim_cpu(d.numpy()) if d.device.type == 'cpu' else _prim_torch(d)
@@ -173,12 +183,9 @@ def cosine_mst(x, # features (n, dim); rows need not be unit length
         src, dst, w = _join_components(u, t.row.astype(np.int64), t.col.astype(np.int64), t.data, block)
         t = _forest(n, src, dst, w)                                          # two components may have picked the same edge
         src, dst = t.row.astype(np.int64), t.col.astype(np.int64)
-    x64 = np.asarray(x, dtype=np.float64)
-    x64 = x64 / np.linalg.norm(x64, axis=1, keepdims=True)
-    w = np.clip(1 - np.einsum('ij,ij->i', x64[src], x64[dst]), 0, None)   # float64 weights, as the reference computes them
+    w = _cosine64(x, src, dst, block)                                     # float64 weights, as the reference computes them
     if core_idx is not None:
-        ci = core_idx.cpu().numpy()
-        core64 = np.clip(1 - np.einsum('ij,ij->i', x64, x64[ci]), 0, None)
+        core64 = _cosine64(x, np.arange(n), core_idx.cpu().numpy(), block)
         w = np.maximum(w, np.maximum(core64[src], core64[dst]))
     return np.stack([src, dst, w], 1).astype(np.float64)
 
@@ -232,7 +239,7 @@ def cluster_weights(labels:np.ndarray, # cluster of each sample of one chunk, -1
     if normalize and w.sum() > 0: w = w * (len(w) / w.sum())
     return w
 
-# %% ../nbs/05_cfw.ipynb #c7ecba7b
+# %% ../nbs/05_cfw.ipynb #fb34b7e5
 METHODS = ('auto', 'exact', 'knn', 'reference')
 
 @dataclasses.dataclass
@@ -259,6 +266,9 @@ class CFWConfig(Config):
         for f in ('chunk_size', 'min_cluster_size', 'min_samples', 'k'):
             if getattr(self, f) < (2 if f != 'min_samples' else 1): raise ValueError(f"CFWConfig.{f} is too small: {getattr(self, f)}")
         if not self.outlier_weight >= 0: raise ValueError(f"CFWConfig.outlier_weight must be >= 0, got {self.outlier_weight}")
+        if self.chunking != 'whole' and self.chunk_size < self.min_cluster_size:
+            raise ValueError(f"CFWConfig.chunk_size {self.chunk_size} < min_cluster_size {self.min_cluster_size}: no chunk could hold a cluster")
+        if self.dense_mb < 0: raise ValueError(f"CFWConfig.dense_mb must be >= 0, got {self.dense_mb}")
 
     @classmethod
     def reference(cls, chunk_size:int=1024, **kw):
@@ -312,7 +322,7 @@ def _jobs(features, rows, chunks, cfg, device, threads):
         r = rows[c]
         yield (str(path) if path else np.asarray(features[r]), r, cfg.to_dict(), device, threads)
 
-# %% ../nbs/05_cfw.ipynb #b54f7be9
+# %% ../nbs/05_cfw.ipynb #7445fa43
 @dataclasses.dataclass
 class CFWResult:
     "Per-sample CFW weights (`table`: key, label, chunk, cluster, weight), a report per chunk, and the settings used."
@@ -336,8 +346,12 @@ def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mm
     "Cluster the features chunk by chunk and turn the clusters into sampling weights."
     cfg = cfg or CFWConfig()
     rows = np.arange(len(features)) if rows is None else np.asarray(rows)
+    if rows.dtype == bool:
+        if len(rows) != len(features): raise ValueError(f"a row mask needs {len(features)} entries, got {len(rows)}")
+        rows = np.flatnonzero(rows)
     n = len(rows)
     keys = np.arange(n) if keys is None else np.asarray(keys)
+    if not np.issubdtype(keys.dtype, np.integer): keys = keys.astype(str)      # paths and the like as text: they round-trip through CSV
     labels = np.full(n, -1, np.int64) if labels is None else np.asarray(labels, np.int64)
     if not (len(keys) == len(labels) == n): raise ValueError(f"{n} feature rows, {len(keys)} keys, {len(labels)} labels: they must match")
     if len(pd.unique(keys)) != n:
@@ -358,23 +372,23 @@ def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mm
         chunk_id[c], cluster[c] = i, lab
         weight[c] = cluster_weights(lab if status == 'ok' else np.full(len(c), -1), cfg.weighting, cfg.outlier_weight, cfg.normalize)
         sizes = np.bincount(lab[lab >= 0]) if status == 'ok' else np.zeros(0, int)
-        report.append({'chunk': i, 'size': len(c), 'method': chunk_method(len(c), cfg), 'clusters': len(sizes), 'outliers': int((lab < 0).sum()),
+        report.append({'chunk': i, 'size': len(c), 'method': chunk_method(len(c), cfg) if status != 'too_small' else 'none', 'clusters': len(sizes), 'outliers': int((lab < 0).sum()),
                        'largest': int(sizes.max(initial=0)), 'smallest': int(sizes.min(initial=0)), 'status': status, 'seconds': round(secs, 3)})
     table = pd.DataFrame({'key': keys, 'label': labels, 'chunk': chunk_id, 'cluster': cluster, 'weight': weight})
-    return CFWResult(table, pd.DataFrame(report), cfg, {'n': n, 'dim': int(features.shape[1]), 'device': device, **(meta or {})})
+    return CFWResult(table, pd.DataFrame(report), cfg, {**(meta or {}), 'n': n, 'dim': int(features.shape[1]), 'device': device})
 
-# %% ../nbs/05_cfw.ipynb #3e71e56b
+# %% ../nbs/05_cfw.ipynb #91159130
 _COLUMNS = ['key', 'label', 'chunk', 'cluster', 'weight']
 
 def save_weights(result:CFWResult, out:str|Path) -> Path:
     "Write a `CFWResult` as a new weights folder."
     out = Path(out)
     with new_folder(out) as tmp:
-        result.table[_COLUMNS].to_csv(tmp/'weights.csv', index=False, float_format='%.17g')
+        result.table[_COLUMNS].to_csv(tmp/'weights.csv', index=False, float_format='%.17g', quoting=csv.QUOTE_NONNUMERIC)
         result.chunks.to_csv(tmp/'chunks.csv', index=False)
         key_type = 'int' if pd.api.types.is_integer_dtype(result.table['key']) else 'str'
-        write_json(tmp/'meta.json', {'format': 'cfw_nb.weights/1', 'config': result.config.to_dict(), 'key_type': key_type,
-                                     'n': len(result.table), **result.meta})
+        write_json(tmp/'meta.json', {**result.meta, 'format': 'cfw_nb.weights/1', 'config': result.config.to_dict(), 'key_type': key_type,
+                                     'n': len(result.table)})
     return out
 
 def load_weights(path:str|Path) -> CFWResult:
@@ -398,7 +412,8 @@ def align_weights(result:CFWResult, keys, labels=None, # the dataset's keys, in 
                   max_show:int=3) -> np.ndarray:
     "The weights in the order of `keys`; an error names missing, extra, duplicated or label-mismatched keys."
     tab = result.table
-    keys = pd.Index(keys)
+    keys = np.asarray(keys)
+    keys = pd.Index(keys if np.issubdtype(keys.dtype, np.integer) else keys.astype(str))
     if keys.has_duplicates: raise ValueError(f"the dataset's keys repeat: {list(keys[keys.duplicated()][:max_show])}")
     have = pd.Index(tab['key'])
     missing, extra = keys.difference(have, sort=False), have.difference(keys, sort=False)
@@ -407,9 +422,10 @@ def align_weights(result:CFWResult, keys, labels=None, # the dataset's keys, in 
     pos = have.get_indexer(keys)
     if labels is not None:
         tl, dl = tab['label'].to_numpy()[pos], np.asarray(labels)
+        if len(dl) != len(keys): raise ValueError(f"{len(keys)} keys but {len(dl)} labels")
         wrong = np.flatnonzero((tl != dl) & (tl >= 0) & (dl >= 0))
         if len(wrong): raise ValueError(f"{len(wrong)} samples have another label in the weights table than in the dataset, e.g. " +
-                                        ', '.join(f"{keys[i]!r}: {tl[i]} vs {dl[i]}" for i in wrong[:max_show]))
+                                        ', '.join(f"{keys[i]!r}: {int(tl[i])} vs {int(dl[i])}" for i in wrong[:max_show]))
     return tab['weight'].to_numpy()[pos]
 
 # %% ../nbs/05_cfw.ipynb #2e04acda
@@ -444,10 +460,11 @@ class DistributedWeightedSampler(WeightedSampler):
     def __iter__(self): return iter(self.draw(self.total)[self.rank::self.num_replicas].tolist())
     def __len__(self): return self.total // self.num_replicas
 
-# %% ../nbs/05_cfw.ipynb #5f40538c
+# %% ../nbs/05_cfw.ipynb #4d796c69
 def class_balanced_weights(labels:np.ndarray) -> np.ndarray:
     "Weight `1 / count(class)` per sample: the label-aware upper reference."
-    labels = np.asarray(labels)
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(labels) == 0: raise ValueError("no labels")
     if (labels < 0).any(): raise ValueError(f"class-balanced weights need a label for every sample; row {int(np.flatnonzero(labels < 0)[0])} has none")
     return 1.0 / np.bincount(labels)[labels]
 
@@ -477,10 +494,12 @@ def lorenz_curve(counts:np.ndarray) -> tuple:
     c = np.sort(np.asarray(counts, dtype=float))
     return np.linspace(0, 1, len(c) + 1), np.r_[0, np.cumsum(c)] / c.sum()
 
-# %% ../nbs/05_cfw.ipynb #3f70b85e
+# %% ../nbs/05_cfw.ipynb #fa31f469
 def balance_stats(sampler:Sampler, labels:np.ndarray, batch_size:int, epochs:int=3, n_classes:int|None=None) -> dict:
     "Batch-balance statistics of `sampler` over `epochs` epochs (set_epoch is called as the engine does)."
-    labels = np.asarray(labels); k = n_classes or int(labels.max()) + 1
+    labels = np.asarray(labels, dtype=np.int64); k = n_classes or int(labels.max()) + 1
+    if (labels < 0).any(): raise ValueError(f"batch balance needs a label for every sample; row {int(np.flatnonzero(labels < 0)[0])} has none")
+    if k < 2: raise ValueError("batch balance needs at least 2 classes")
     kl, ent, cov, counts, hists = [], [], [], np.zeros(len(labels)), []
     for e in range(epochs):
         if hasattr(sampler, 'set_epoch'): sampler.set_epoch(e)
@@ -523,7 +542,7 @@ def plot_balance(samplers:dict, labels:np.ndarray, batch_size:int, weights:np.nd
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_cfw.ipynb #6fb5245c
+# %% ../nbs/05_cfw.ipynb #341cf178
 class ClusterExplorer:
     "Browse CFW clusters: pick a chunk and a cluster, see its images, size, weight and label mix."
     def __init__(self, result:CFWResult, image=None, # row -> image array; None: no grid
@@ -587,7 +606,7 @@ class ClusterExplorer:
                 im = np.asarray(self.image(int(r)))
                 if im.ndim == 3 and im.shape[0] in (1, 3): im = im.transpose(1, 2, 0)
                 ax.imshow(im.squeeze(), cmap='gray' if im.squeeze().ndim == 2 else None)
-            plt.show()
+            plt.show(); plt.close(fig)
 
     def _ipython_display_(self):
         from IPython.display import display
