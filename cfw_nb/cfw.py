@@ -9,8 +9,8 @@ __all__ = ['WEIGHTINGS', 'METHODS', 'clustered_features', 'unit_rows', 'cosine_m
            'class_balanced_weights', 'batch_histograms', 'kl_to_uniform', 'normalized_entropy', 'gini', 'lorenz_curve',
            'balance_stats', 'compare_samplers', 'plot_balance', 'ClusterExplorer']
 
-# %% ../nbs/05_cfw.ipynb #803a276d
-import csv, dataclasses, math, os, time
+# %% ../nbs/05_cfw.ipynb #4cec6813
+import csv, dataclasses, hashlib, math, os, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -428,7 +428,7 @@ def align_weights(result:CFWResult, keys, labels=None, # the dataset's keys, in 
                                         ', '.join(f"{keys[i]!r}: {int(tl[i])} vs {int(dl[i])}" for i in wrong[:max_show]))
     return tab['weight'].to_numpy()[pos]
 
-# %% ../nbs/05_cfw.ipynb #2e04acda
+# %% ../nbs/05_cfw.ipynb #a241f121
 class WeightedSampler(Sampler):
     "Indices drawn with replacement in proportion to `weights`, the same for the same seed and epoch."
     def __init__(self, weights, # one non-negative weight per sample
@@ -457,6 +457,12 @@ class DistributedWeightedSampler(WeightedSampler):
         self.rank, self.num_replicas = r if rank is None else rank, w if num_replicas is None else num_replicas
         if not 0 <= self.rank < self.num_replicas: raise ValueError(f"rank {self.rank} is not in [0, {self.num_replicas})")
         self.total = math.ceil(self.num_samples / self.num_replicas) * self.num_replicas
+        if torch.distributed.is_available() and torch.distributed.is_initialized() and self.num_replicas > 1:
+            mine = hashlib.sha1(self.p.tobytes() + f"{self.num_samples},{self.seed}".encode()).hexdigest()
+            every = [None] * torch.distributed.get_world_size()
+            torch.distributed.all_gather_object(every, mine)       # shares are disjoint only if every rank draws the same sample
+            if len(set(every)) > 1: raise ValueError(f"the ranks hold different weights, num_samples or seed (fingerprints {every}); "
+                                                     "compute the weights once and load the same weights folder on every rank")
     def __iter__(self): return iter(self.draw(self.total)[self.rank::self.num_replicas].tolist())
     def __len__(self): return self.total // self.num_replicas
 

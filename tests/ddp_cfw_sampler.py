@@ -35,6 +35,10 @@ torch.manual_seed(0)
 t = Trainer(nn.Linear(16, 1), loss, make_loader(ds, 25, sampler=sampler), cfg=TrainConfig(epochs=2, progress=False),
             callbacks=[Epochs()], device=device)
 t.fit()
-Path(a.out, f'sampler-rank{rank}.json').write_text(json.dumps({'rank': rank, 'world': world, 'seen': seen, 'weights': weights.tolist()}))
+try:                                                                 # ranks that disagree on the draw are refused, on every rank
+    DistributedWeightedSampler(weights, num_samples=501, seed=7 + rank); mismatch = None
+except ValueError as e: mismatch = str(e)
+Path(a.out, f'sampler-rank{rank}.json').write_text(json.dumps({'rank': rank, 'world': world, 'seen': seen, 'weights': weights.tolist(),
+                                                               'mismatch': mismatch}))
 dist.barrier()
 dist.destroy_process_group()

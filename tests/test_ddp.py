@@ -81,3 +81,4 @@ def test_distributed_weighted_sampler_in_the_engine(tmp_path):
         single.set_epoch(epoch)
         assert [i for pair in zip(a, b) for i in pair] == single.draw(502).tolist()
     assert r0['seen'][0] != r0['seen'][1]                                   # the engine moved the sampler to the next epoch
+    for r in (r0, r1): assert 'the ranks hold different weights, num_samples or seed' in r['mismatch']
