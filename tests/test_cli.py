@@ -57,3 +57,38 @@ def test_config_prints_resolved_json():
     assert r.returncode == 0
     assert json.loads(r.stdout)['data'] == {'dataset': 'digits', 'root': None, 'download': False, 'imbalance_ratio': 5.0,
                                             'n_max': None, 'seed': 0}
+
+
+def _bundle(path):
+    import numpy as np
+    from cfw_nb.cfw import clustered_features
+    from cfw_nb.features import FeatureBundle, save_bundle
+    x, _ = clustered_features(500, 32, clusters=8, seed=2)
+    samples = pd.DataFrame({'path': [f'imgs/train/c{i % 8}/img_{i}.jpg' for i in range(500)], 'split': ['train'] * 400 + ['test'] * 100})
+    return save_bundle(FeatureBundle(x, np.arange(500) % 8, samples, {'format': 'cfw_nb.features/1'}), path)
+
+
+def test_weights_from_a_bundle(tmp_path):
+    from cfw_nb.cfw import align_weights, load_weights
+    bundle = _bundle(tmp_path/'feats')
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--chunk-size', '200', '--workers', '2'])
+    assert r.returncode == 0, r.stderr
+    assert '400 samples in 2 chunks' in r.stdout and str(tmp_path/'w') in r.stdout
+    w = load_weights(tmp_path/'w')
+    assert w.config.chunk_size == 200 and w.meta['split'] == 'train' and len(w.table) == 400
+    keys = pd.read_csv(bundle/'samples.csv')['path'][:400]
+    assert (align_weights(w, keys) == w.weights).all()
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w'])             # never overwrites
+    assert r.returncode == 2 and 'never overwrites' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_weights_bad_input(tmp_path):
+    bundle = _bundle(tmp_path/'feats')
+    (tmp_path/'cfw.json').write_text('{"chunk_sise": 100}')
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--config', tmp_path/'cfw.json'])
+    assert r.returncode == 2 and "unknown key 'chunk_sise'; did you mean 'chunk_size'?" in r.stderr
+    r = run([CLI, 'weights', '--bundle', tmp_path/'nothing', '--out', tmp_path/'w'])
+    assert r.returncode == 2 and 'is not a feature bundle' in r.stderr
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--chunk-size', '10'])
+    assert r.returncode == 2 and 'chunk_size 10 < min_cluster_size 25' in r.stderr
+    assert not (tmp_path/'w').exists()
