@@ -92,7 +92,7 @@ def _prim_cpu(d:np.ndarray) -> tuple:
         _prim_numba = prim
     return _prim_numba(d)
 
-# %% ../nbs/05_cfw.ipynb #fdd29221
+# %% ../nbs/05_cfw.ipynb #9b17decd
 def _knn(u:torch.Tensor, k:int, block:int) -> tuple:
     "Exact `k` nearest neighbours by cosine distance (self excluded), `block` rows at a time: `(index (n, k), distance (n, k))`."
     n = len(u); k = min(k, n - 1)
@@ -126,16 +126,16 @@ def _join_components(u:torch.Tensor, src, dst, w, block:int) -> tuple:
         if ncomp == 1: return src, dst, w
         rows = np.flatnonzero(comp != np.bincount(comp).argmax())    # the largest component's own search is not needed
         ct = torch.as_tensor(comp, device=u.device)
-        best = np.full(ncomp, np.inf); pair = np.zeros((ncomp, 2), np.int64)
+        near, dist = np.empty(len(rows), np.int64), np.empty(len(rows))       # each row's nearest point outside its component
         for s in range(0, len(rows), block):
             r = torch.as_tensor(rows[s:s + block], device=u.device)
             d = 1 - u[r] @ u.T
             d[ct[r][:, None] == ct[None]] = float('inf')
             v, j = d.min(1)
-            for a, b, x in zip(r.tolist(), j.tolist(), v.tolist()):
-                if x < best[comp[a]]: best[comp[a]], pair[comp[a]] = x, (a, b)
-        found = np.isfinite(best)
-        src, dst, w = np.r_[src, pair[found, 0]], np.r_[dst, pair[found, 1]], np.r_[w, best[found]]
+            near[s:s + len(r)], dist[s:s + len(r)] = j.cpu().numpy(), v.cpu().numpy()
+        order = np.lexsort((dist, comp[rows]))                                # by component, nearest first
+        first = order[np.r_[True, np.diff(comp[rows][order]) != 0]]           # each component's nearest outside pair
+        src, dst, w = np.r_[src, rows[first]], np.r_[dst, near[first]], np.r_[w, dist[first]]
 
 # %% ../nbs/05_cfw.ipynb #d1a26390
 def _cosine64(x, i:np.ndarray, j:np.ndarray, block:int) -> np.ndarray:
@@ -466,7 +466,7 @@ class DistributedWeightedSampler(WeightedSampler):
     def __iter__(self): return iter(self.draw(self.total)[self.rank::self.num_replicas].tolist())
     def __len__(self): return self.total // self.num_replicas
 
-# %% ../nbs/05_cfw.ipynb #4d796c69
+# %% ../nbs/05_cfw.ipynb #88cde590
 def class_balanced_weights(labels:np.ndarray) -> np.ndarray:
     "Weight `1 / count(class)` per sample: the label-aware upper reference."
     labels = np.asarray(labels, dtype=np.int64)
@@ -479,7 +479,7 @@ def batch_histograms(indices:np.ndarray, labels:np.ndarray, batch_size:int, n_cl
     nb = len(indices) // batch_size
     if nb == 0: raise ValueError(f"{len(indices)} draws make no full batch of {batch_size}")
     lab = np.asarray(labels)[np.asarray(indices)[:nb * batch_size]].reshape(nb, batch_size)
-    return np.stack([np.bincount(row, minlength=n_classes) for row in lab])
+    return np.bincount((lab + n_classes * np.arange(nb)[:, None]).ravel(), minlength=nb * n_classes).reshape(nb, n_classes)
 
 def kl_to_uniform(hist:np.ndarray) -> np.ndarray:
     "KL divergence (nats) of each row's class distribution to the uniform one."
