@@ -5,6 +5,8 @@ For each feature dimension D and chunk size C, N samples are clustered chunk by 
 - exact: the cosine minimum spanning tree from a dense float32 matrix and Prim's algorithm, then hdbscan's tree code;
 - knn: the same tree through the exact k-NN graph (k=64) and Boruvka joins (memory n * k instead of n^2);
 - auto (cfw_nb's default): exact when the chunk's float32 matrix fits in 256 MB (C <= 8192), knn above.
+All run one HDBSCAN pass (`recluster=()`): the comparison is of the clustering both ways share. cfw_nb's default
+adds a pass over each chunk's outliers; `--stream` runs the default, that pass included.
 Each method runs in its own fresh process (so peak memory is its own): time for all N, peak resident memory above
 the process's state before clustering (Linux VmHWM, reset after the data is made), and the adjusted Rand index of its labels against the reference's, per
 chunk (mean and minimum over chunks). Ratios are reference / method (time and memory: higher is better).
@@ -55,7 +57,7 @@ def one(method:str, data:str, n:int, dim:int, chunk:int, out:str):
     "Child process: cluster all chunks with one method, write labels and measurements."
     from cfw_nb.cfw import CFWConfig, cluster_chunk, make_chunks
     x = features(data, n, dim)
-    cfg = CFWConfig(chunking='reference', chunk_size=chunk, method=method)
+    cfg = CFWConfig(chunking='reference', chunk_size=chunk, method=method, recluster=())
     chunks = make_chunks(n, chunk, 'reference', min_size=cfg.min_cluster_size)
     cluster_chunk(x[:200], cfg)                                  # warm-up: imports, numba compilation (cached on disk)
     base = rss_mb(); reset_peak()                                 # the data's own generation peak is not counted

@@ -239,14 +239,14 @@ def cluster_weights(labels:np.ndarray, # cluster of each sample of one chunk, -1
     if normalize and w.sum() > 0: w = w * (len(w) / w.sum())
     return w
 
-# %% ../nbs/05_cfw.ipynb #fb34b7e5
+# %% ../nbs/05_cfw.ipynb #0dba5d69
 METHODS = ('auto', 'exact', 'knn', 'reference')
 
 @dataclasses.dataclass
 class CFWConfig(Config):
     "Clustered Feature Weighting settings."
     chunking: str = 'random' # 'random' (seeded), 'reference' (extraction order) or 'whole'
-    chunk_size: int = 4096
+    chunk_size: int = 1024
     method: str = 'auto' # 'exact' (dense Prim), 'knn' (k-NN graph tree), 'auto' (exact if it fits `dense_mb`) or 'reference'
     dense_mb: int = 256 # 'auto' builds the exact tree when its n x n float32 matrix fits in this many MB
     k: int = 64 # neighbours per point for 'knn'
@@ -255,6 +255,7 @@ class CFWConfig(Config):
     selection: str = 'eom' # HDBSCAN cluster selection: 'eom' or 'leaf'
     weighting: str = 'inverse' # 'inverse', 'inverse_sqrt' or 'uniform'
     outlier_weight: float = 1e-3
+    recluster: tuple[int, ...] = (5,) # min_cluster_size of further passes over each chunk's outliers, in order; () = none
     normalize: bool = True # scale each chunk's weights to sum to its size
     seed: int = 0 # of the random chunks
     def __post_init__(self):
@@ -265,6 +266,7 @@ class CFWConfig(Config):
         if self.selection not in ('eom', 'leaf'): raise ValueError(f"CFWConfig.selection must be 'eom' or 'leaf', got {self.selection!r}")
         for f in ('chunk_size', 'min_cluster_size', 'min_samples', 'k'):
             if getattr(self, f) < (2 if f != 'min_samples' else 1): raise ValueError(f"CFWConfig.{f} is too small: {getattr(self, f)}")
+        if any(m < 2 for m in self.recluster): raise ValueError(f"CFWConfig.recluster sizes must be at least 2, got {list(self.recluster)}")
         if not self.outlier_weight >= 0: raise ValueError(f"CFWConfig.outlier_weight must be >= 0, got {self.outlier_weight}")
         if self.chunking != 'whole' and self.chunk_size < self.min_cluster_size:
             raise ValueError(f"CFWConfig.chunk_size {self.chunk_size} < min_cluster_size {self.min_cluster_size}: no chunk could hold a cluster")
@@ -273,9 +275,9 @@ class CFWConfig(Config):
     @classmethod
     def reference(cls, chunk_size:int=1024, **kw):
         "The reference method (its chunk size is its extraction batch size, 1024 in its paper presets)."
-        return cls(**{'chunking': 'reference', 'chunk_size': chunk_size, 'method': 'reference', 'normalize': False, **kw})
+        return cls(**{'chunking': 'reference', 'chunk_size': chunk_size, 'method': 'reference', 'recluster': (), 'normalize': False, **kw})
 
-# %% ../nbs/05_cfw.ipynb #4d17df5f
+# %% ../nbs/05_cfw.ipynb #11f1c487
 def chunk_method(n:int, cfg:CFWConfig) -> str:
     "The method that clusters a chunk of `n` samples: `cfg.method`, with 'auto' resolved by the dense matrix's size."
     if cfg.method != 'auto': return cfg.method
@@ -293,7 +295,14 @@ def cluster_chunk(x:np.ndarray, cfg:CFWConfig, device=None, rows:np.ndarray|None
     else:
         tree = cosine_mst(x, cfg.min_samples, dense=method == 'exact', k=cfg.k, device=device, rows=rows)
         labels = tree_labels(tree, cfg.min_cluster_size, cfg.selection)
-    return labels, 'ok' if (labels >= 0).any() else 'no_clusters'
+    if not (labels >= 0).any(): return labels, 'no_clusters'              # no structure at this scale: not refined
+    for mcs in cfg.recluster:                                              # further passes over what is still noise
+        out = np.flatnonzero(labels < 0)
+        if len(out) < max(2, mcs): break
+        sub, _ = cluster_chunk(x[out], dataclasses.replace(cfg, min_cluster_size=mcs, recluster=()), device,
+                               None if rows is None else np.asarray(rows)[out])
+        labels[out] = np.where(sub >= 0, sub + labels.max() + 1, -1)
+    return labels, 'ok'
 
 # %% ../nbs/05_cfw.ipynb #b83c5d17
 def _chunk_job(job:tuple) -> tuple:

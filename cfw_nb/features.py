@@ -39,7 +39,7 @@ def _keys(samples:SampleSet) -> pd.DataFrame:
 
 # %% ../nbs/04_features.ipynb #5ad8d813
 @torch.no_grad()
-def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> features (N, D); e.g. SimCLR.encode or a backbone
+def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> features (N, D): a module or bound method (put in eval mode here) or a function (called as is)
                      samples:SampleSet,
                      out:str|Path, # the bundle folder to create (must not exist)
                      batch_size:int=256, transform=None, # per-image transform of the dataset (e.g. resize); recorded by repr

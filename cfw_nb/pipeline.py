@@ -103,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument('--chunking', choices=('random', 'reference', 'whole'))
     s.add_argument('--chunk-size', type=int)
     s.add_argument('--min-cluster-size', type=int)
+    s.add_argument('--recluster', type=int, nargs='*', metavar='MCS',
+                   help='min_cluster_size of further passes over the outliers (default: 5); none given: one pass')
     s.add_argument('--method', choices=('auto', 'exact', 'knn', 'reference'))
     s.add_argument('--seed', type=int)
     s.add_argument('--workers', type=int, default=1, help='processes clustering chunks in parallel')
@@ -125,7 +127,7 @@ def main(argv:list|None=None) -> int:
         if args.command == 'weights':
             cfg = CFWConfig.from_json(args.config) if args.config else CFWConfig()
             over = {k: v for k, v in (('chunking', args.chunking), ('chunk_size', args.chunk_size), ('min_cluster_size', args.min_cluster_size),
-                                      ('method', args.method), ('seed', args.seed)) if v is not None}
+                                      ('recluster', args.recluster), ('method', args.method), ('seed', args.seed)) if v is not None}
             out = weights_from_bundle(args.bundle, args.out, cfg.replace(**over), args.split or None, args.workers, args.device)
             chunks = pd.read_csv(Path(out)/'chunks.csv')
             print(f"{int(chunks['size'].sum())} samples in {len(chunks)} chunks, {int(chunks['clusters'].sum())} clusters, "

@@ -80,6 +80,11 @@ def test_weights_from_a_bundle(tmp_path):
     assert (align_weights(w, keys) == w.weights).all()
     r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w'])             # never overwrites
     assert r.returncode == 2 and 'never overwrites' in r.stderr and 'Traceback' not in r.stderr
+    assert w.config.recluster == (5,)
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'one', '--recluster'])        # one pass
+    assert r.returncode == 0, r.stderr
+    one = load_weights(tmp_path/'one')
+    assert one.config.recluster == () and (one.table['cluster'] < 0).sum() >= (w.table['cluster'] < 0).sum()
 
 
 def test_weights_bad_input(tmp_path):
@@ -91,4 +96,6 @@ def test_weights_bad_input(tmp_path):
     assert r.returncode == 2 and 'is not a feature bundle' in r.stderr
     r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--chunk-size', '10'])
     assert r.returncode == 2 and 'chunk_size 10 < min_cluster_size 25' in r.stderr
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--recluster', '5', '1'])
+    assert r.returncode == 2 and 'recluster sizes must be at least 2' in r.stderr
     assert not (tmp_path/'w').exists()
