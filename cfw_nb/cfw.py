@@ -386,7 +386,7 @@ def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mm
     table = pd.DataFrame({'key': keys, 'label': labels, 'chunk': chunk_id, 'cluster': cluster, 'weight': weight})
     return CFWResult(table, pd.DataFrame(report), cfg, {**(meta or {}), 'n': n, 'dim': int(features.shape[1]), 'device': device})
 
-# %% ../nbs/05_cfw.ipynb #91159130
+# %% ../nbs/05_cfw.ipynb #a24a585c
 _COLUMNS = ['key', 'label', 'chunk', 'cluster', 'weight']
 
 def save_weights(result:CFWResult, out:str|Path) -> Path:
@@ -414,7 +414,8 @@ def load_weights(path:str|Path) -> CFWResult:
     if bad.any(): i = int(np.flatnonzero(bad)[0]); raise ValueError(f"{path/'weights.csv'}: row {i + 2} (key {tab['key'][i]!r}) has weight {tab['weight'][i]!r}; weights must be finite and >= 0")
     dup = tab['key'].duplicated()
     if dup.any(): raise ValueError(f"{path/'weights.csv'}: key {tab['key'][dup].iloc[0]!r} appears more than once")
-    cfg = CFWConfig.from_dict(meta.pop('config'))
+    cfg = meta.pop('config')
+    cfg = CFWConfig.from_dict({'recluster': [], **cfg})     # folders written before `recluster` existed had one pass
     return CFWResult(tab, pd.read_csv(path/'chunks.csv'), cfg, meta)
 
 def align_weights(result:CFWResult, keys, labels=None, # the dataset's keys, in its order (and its labels, to cross-check)

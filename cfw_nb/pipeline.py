@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument('--chunk-size', type=int)
     s.add_argument('--min-cluster-size', type=int)
     s.add_argument('--recluster', type=int, nargs='*', metavar='MCS',
-                   help='min_cluster_size of further passes over the outliers (default: 5); none given: one pass')
+                   help='min_cluster_size of further passes over the outliers (default: the config\'s, else 5); no value: one pass')
     s.add_argument('--method', choices=('auto', 'exact', 'knn', 'reference'))
     s.add_argument('--seed', type=int)
     s.add_argument('--workers', type=int, default=1, help='processes clustering chunks in parallel')
