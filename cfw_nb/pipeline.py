@@ -65,7 +65,7 @@ def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
 # %% ../nbs/08_pipeline.ipynb #6edbe2e5
 def weights_from_bundle(bundle:str|Path, out:str|Path, cfg:CFWConfig|None=None,
                         split:str|None='train', # rows of this split only; None: every row
-                        workers:int=1, device=None) -> Path:
+                        workers:int=1, device=None, verbose:bool=True) -> Path:
     "CFW weights of one split of a feature bundle, written as a new weights folder."
     b = load_bundle(bundle, mmap=True)
     rows = np.arange(len(b.labels))
@@ -77,7 +77,11 @@ def weights_from_bundle(bundle:str|Path, out:str|Path, cfg:CFWConfig|None=None,
     res = compute_cfw(b.features, cfg, keys=b.samples[key].to_numpy()[rows], labels=b.labels[rows], rows=rows, workers=workers,
                       device=device, meta={'bundle': str(Path(bundle).resolve()), 'split': split,
                                            'bundle_fingerprint': b.meta.get('samples_fingerprint')})
-    return save_weights(res, out)
+    out = save_weights(res, out)
+    if verbose:
+        c = res.chunks
+        print(f"{int(c['size'].sum())} samples in {len(c)} chunks, {int(c['clusters'].sum())} clusters, {int(c['outliers'].sum())} outliers; weights in {out}")
+    return out
 
 # %% ../nbs/08_pipeline.ipynb #302cb606
 def _parser() -> argparse.ArgumentParser:
@@ -128,10 +132,7 @@ def main(argv:list|None=None) -> int:
             cfg = CFWConfig.from_json(args.config) if args.config else CFWConfig()
             over = {k: v for k, v in (('chunking', args.chunking), ('chunk_size', args.chunk_size), ('min_cluster_size', args.min_cluster_size),
                                       ('recluster', args.recluster), ('method', args.method), ('seed', args.seed)) if v is not None}
-            out = weights_from_bundle(args.bundle, args.out, cfg.replace(**over), args.split or None, args.workers, args.device)
-            chunks = pd.read_csv(Path(out)/'chunks.csv')
-            print(f"{int(chunks['size'].sum())} samples in {len(chunks)} chunks, {int(chunks['clusters'].sum())} clusters, "
-                  f"{int(chunks['outliers'].sum())} outliers; weights in {out}")
+            weights_from_bundle(args.bundle, args.out, cfg.replace(**over), args.split or None, args.workers, args.device)
             return 0
         cfg = config_from_args(args)
         if args.command == 'config': print(cfg.to_json(), end='')
