@@ -63,7 +63,7 @@ def make_loader(dataset, # a map-style torch Dataset
                 num_workers:int=0,
                 seed:int=0, # seeds the shuffling generator
                 drop_last:bool=False,
-                device:torch.device|None=None, # pins memory when CUDA
+                device:torch.device|str|None=None, # pins memory when CUDA
                 distributed:bool|None=None, # default: whether torch.distributed is initialised
                 persistent_workers:bool=False, # faster epochs with workers, but resume is then no longer exact
                ) -> DataLoader:
@@ -78,7 +78,7 @@ def make_loader(dataset, # a map-style torch Dataset
         sampler = (DistributedSampler(dataset, world, rank, shuffle=True, seed=seed, drop_last=drop_last) if train
                    else ShardSampler(len(dataset), rank, world))
     shuffle = train and sampler is None
-    device = device or get_device()
+    device = get_device(device)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, sampler=sampler, num_workers=num_workers,
                       generator=g, worker_init_fn=seed_worker if num_workers else None, drop_last=drop_last,
                       pin_memory=device.type == 'cuda', persistent_workers=persistent_workers and num_workers > 0)
@@ -272,7 +272,7 @@ class Trainer:
                  train_dl:DataLoader,
                  val_dl:DataLoader|None=None,
                  cfg:TrainConfig|None=None,
-                 metrics:dict|None=None, # name -> fn(outputs, targets) -> float, on the whole validation set
+                 metrics:dict|None=None, # name -> fn(outputs, targets) -> float, or a dict of floats and arrays (see `_validate`)
                  run_dir:str|Path|None=None, # where last.pt, best.pt and history.jsonl go (None: nowhere)
                  device:torch.device|str|None=None,
                  callbacks:list=(),
@@ -288,6 +288,8 @@ class Trainer:
         self.monitor = self.cfg.monitor or ('val_loss' if val_dl is not None else 'train_loss')
         if self.monitor.startswith('val_') and val_dl is None: raise ValueError(f"monitor {self.monitor!r} needs a validation loader")
         self.mode = self.cfg.mode or ('min' if any(w in self.monitor for w in _MIN_WORDS) else 'max')
+        # without validation the default monitor is the training loss, which depends on the sampler: keep the last weights then
+        self.restores_best = self.cfg.restore_best and (val_dl is not None or self.cfg.monitor is not None)
         self.amp_dtype = autocast_dtype(self.cfg.amp, self.device)
         self.channels_last = self.cfg.channels_last and self.device.type == 'cuda'
         self.model = model.to(self.device)
@@ -305,6 +307,7 @@ class Trainer:
             if len(set(given)) > 1: raise ValueError(f"run_dir must be given on every rank or on none (rank 0 writes), got {given}")
         self.epoch, self.step, self.skipped, self.wait = 0, 0, 0, 0
         self.history, self.best, self.best_state, self.stop = [], None, None, False
+        self.evaluations = [] # per epoch: the non-scalar validation results (confusion matrices, ...)
 
     # ---- small helpers
     @property
@@ -426,8 +429,26 @@ def _validate(self:Trainer) -> dict:
             dist.all_gather_object(gathered, (outs, tgts))
             outs = [o for g in gathered for o in g[0]]; tgts = [t for g in gathered for t in g[1]]
         outputs, targets = _concat(outs), _concat(tgts)
-        for name, fn in self.metrics.items(): out[f"val_{name}"] = float(fn(outputs, targets))
+        details = {}
+        for name, fn in self.metrics.items():
+            res = fn(outputs, targets)
+            for k, v in (res.items() if isinstance(res, dict) else [(name, res)]):
+                if f"val_{k}" in out or k in details: raise ValueError(f"metric {name!r} returns {k!r}, which another metric or a loss term already gave")
+                if _is_scalar(v): out[f"val_{k}"] = float(v)
+                else: details[k] = _jsonable_detail(v)
+        self._details = details
     return out
+
+def _is_scalar(v) -> bool:
+    return isinstance(v, (int, float, np.number)) or (isinstance(v, (torch.Tensor, np.ndarray)) and v.ndim == 0)
+
+def _jsonable_detail(v):
+    "A non-scalar metric result as plain JSON-ready python (arrays and tensors as nested lists)."
+    if isinstance(v, torch.Tensor): v = v.detach().cpu().numpy()
+    if isinstance(v, np.ndarray): return v.tolist()
+    if isinstance(v, dict): return {str(k): _jsonable_detail(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [_jsonable_detail(x) for x in v]
+    return v.item() if isinstance(v, np.generic) else v
 
 Trainer._validate = _validate
 
@@ -460,7 +481,7 @@ def state_dict(self:Trainer) -> dict:
             'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict() if self.scaler else None,
             'epoch': self.epoch, 'step': self.step, 'skipped': self.skipped, 'rng': all_rng,
             'loaders': {'train': _loader_state(self.train_dl), 'val': _loader_state(self.val_dl)},
-            'best': self.best, 'wait': self.wait, 'stop': self.stop, 'history': self.history, 'config': self.cfg.to_dict(), 'world_size': self.world,
+            'best': self.best, 'wait': self.wait, 'stop': self.stop, 'history': self.history, 'evaluations': self.evaluations, 'config': self.cfg.to_dict(), 'world_size': self.world,
             'data': self._data_signature(),
             'signature': model_signature(self.model)}
 
@@ -509,6 +530,7 @@ def load_checkpoint(self:Trainer, path:str|Path):
     if self.scaler and ck['scaler']: self.scaler.load_state_dict(ck['scaler'])
     self.epoch, self.step, self.skipped = ck['epoch'], ck['step'], ck['skipped']
     self.best, self.wait, self.stop, self.history, self.best_state = ck['best'], ck['wait'], ck['stop'], ck['history'], best_state
+    self.evaluations = ck.get('evaluations', [])  # checkpoints written before evaluations were kept have none
     _load_loader_state(self.train_dl, ck['loaders']['train']); _load_loader_state(self.val_dl, ck['loaders']['val'])
     set_rng_state(ck['rng'][self.rank])
 
@@ -542,6 +564,7 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
             if dl is not None and hasattr(dl.sampler, 'set_epoch'): dl.sampler.set_epoch(self.epoch)
         self._cb('on_epoch_start')
         logs = {'epoch': self.epoch + 1, 'step': self.step, 'lr': self.scheduler.get_last_lr()[0]}
+        self._details = {}
         logs.update(self._train_epoch())
         logs.update(self._validate())
         logs['skipped_batches'] = self.skipped
@@ -560,11 +583,13 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
         if cfg.patience is not None and self.wait >= cfg.patience: self.stop = True
         logs['best'] = improved
         self.history.append(logs)
+        if self._details: self.evaluations.append({'epoch': self.epoch, **self._details})
         self.save_checkpoint()
         if self.run_dir is not None and self.is_main:
             write_text(self.run_dir/'history.jsonl', ''.join(json.dumps({k: None if v != v else v for k, v in h.items()}) + '\n' for h in self.history))
+            if self.evaluations: write_text(self.run_dir/'evaluations.jsonl', ''.join(json.dumps(e) + '\n' for e in self.evaluations))
         if self.is_main: log.info("epoch %d: %s", self.epoch, {k: v for k, v in logs.items() if k != 'epoch'})
-    if cfg.restore_best and self.best_state is not None: self.model.load_state_dict(self.best_state)
+    if self.restores_best and self.best_state is not None: self.model.load_state_dict(self.best_state)
     self._cb('on_fit_end')
     return self.history_df
 
