@@ -5,15 +5,14 @@
 # %% auto #0
 __all__ = ['confusion_matrix', 'per_class_metrics', 'shot_groups', 'summarize', 'collapse_check', 'Evaluator', 'plot_confusion']
 
-# %% ../nbs/06_metrics.ipynb #556f0c15
-import dataclasses, math
+# %% ../nbs/06_metrics.ipynb #872afbe2
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
-# %% ../nbs/06_metrics.ipynb #1287b469
+# %% ../nbs/06_metrics.ipynb #6dbf7964
 def _as_int_array(x, name:str) -> np.ndarray:
     "Labels or predictions as a 1-D int64 numpy array (from a list, an array or a tensor on any device)."
     if isinstance(x, torch.Tensor): x = x.detach().cpu().numpy()
@@ -23,7 +22,7 @@ def _as_int_array(x, name:str) -> np.ndarray:
         if not np.issubdtype(a.dtype, np.floating) or not np.all(a == np.round(a)): raise ValueError(f"{name} must hold integer class ids, got dtype {a.dtype}")
     return a.astype(np.int64, copy=False)
 
-# %% ../nbs/06_metrics.ipynb #16f71a48
+# %% ../nbs/06_metrics.ipynb #73fbf56b
 def confusion_matrix(pred, # predicted class per sample
                      target, # true class per sample; `ignore_index` = missing label
                      n_classes:int,
@@ -41,7 +40,7 @@ def confusion_matrix(pred, # predicted class per sample
             raise ValueError(f"{name} of sample {i} is {int(a[bad][0])}, outside the {n_classes} classes [0, {n_classes})")
     return np.bincount(target * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
-# %% ../nbs/06_metrics.ipynb #47d22442
+# %% ../nbs/06_metrics.ipynb #de07fdc0
 def per_class_metrics(cm:np.ndarray, # confusion matrix, rows true, columns predicted
                       names:Sequence|None=None, # class names; default: the class ids
                      ) -> pd.DataFrame:
@@ -58,7 +57,7 @@ def per_class_metrics(cm:np.ndarray, # confusion matrix, rows true, columns pred
     return pd.DataFrame({'precision': precision, 'recall': recall, 'f1': f1, 'support': support.astype(np.int64),
                          'predicted': predicted.astype(np.int64)}, index=idx)
 
-# %% ../nbs/06_metrics.ipynb #109bc82b
+# %% ../nbs/06_metrics.ipynb #8623f6ba
 def shot_groups(train_counts, # training samples per class
                 many:int=100, # more than this: 'many'
                 few:int=20, # fewer than this: 'few'; in between (inclusive): 'medium'
@@ -68,7 +67,7 @@ def shot_groups(train_counts, # training samples per class
     if few > many: raise ValueError(f"few ({few}) must not exceed many ({many})")
     return np.where(c > many, 'many', np.where(c < few, 'few', 'medium'))
 
-# %% ../nbs/06_metrics.ipynb #07435a9c
+# %% ../nbs/06_metrics.ipynb #f3ed9553
 def summarize(cm:np.ndarray, # confusion matrix, rows true, columns predicted
               train_counts=None, # training samples per class, for many / medium / few-shot accuracy
               many:int=100, few:int=20) -> dict:
@@ -93,7 +92,7 @@ def summarize(cm:np.ndarray, # confusion matrix, rows true, columns predicted
             out[f'{g}_acc'] = tp[m].sum() / support[m].sum() if support[m].sum() else nan
     return {k: float(v) if isinstance(v, (float, np.floating)) else v for k, v in out.items()}
 
-# %% ../nbs/06_metrics.ipynb #7555eebd
+# %% ../nbs/06_metrics.ipynb #a0d1946f
 def collapse_check(cm:np.ndarray, # confusion matrix, rows true, columns predicted
                    excess:float=0.25, # flag when the top class's predicted share exceeds its true share by this much
                    entropy_ratio:float=0.5, # ... or the predictions' entropy is below this fraction of the targets'
@@ -116,7 +115,7 @@ def collapse_check(cm:np.ndarray, # confusion matrix, rows true, columns predict
     out['collapsed'] = bool(out['excess_share'] > excess or ratio < entropy_ratio or (present.sum() > 1 and never >= never_share * present.sum()))
     return out
 
-# %% ../nbs/06_metrics.ipynb #79692f61
+# %% ../nbs/06_metrics.ipynb #7b35abe4
 def _pred(out) -> torch.Tensor:
     "Predicted classes of logits (N, C); already-made predictions (N,) pass through."
     out = torch.as_tensor(out)
@@ -161,7 +160,7 @@ class Evaluator:
             out['collapsed_heads'] = float(sum(out[f"{h}_collapsed"] for h in self.classes))
         return out
 
-# %% ../nbs/06_metrics.ipynb #513caee0
+# %% ../nbs/06_metrics.ipynb #4d84f9ff
 def plot_confusion(cm:np.ndarray, names:Sequence|None=None, normalize:bool=True, # rows as recall (each true class sums to 1)
                    ax=None, title:str|None=None):
     "A confusion matrix as an annotated image (rows true, columns predicted); returns the axes."

@@ -6,10 +6,10 @@
 __all__ = ['Classifier', 'backbone_from_ssl', 'classifier_from_ssl', 'layer_prefixes', 'finetune_lr_scales',
            'classification_loss', 'effective_number_weights', 'LossConfig', 'ClassifierLoss', 'make_sampler', 'predict',
            'evaluate', 'ExperimentConfig', 'ExperimentMismatch', 'Experiment', 'run_experiment', 'summarize_runs',
-           'format_summary', 'add_validation_split', 'grid_search']
+           'format_summary', 'add_validation_split']
 
-# %% ../nbs/07_training.ipynb #093c08f7
-import dataclasses, itertools, time
+# %% ../nbs/07_training.ipynb #6b3ebd75
+import dataclasses, itertools
 from pathlib import Path
 from typing import Callable, Literal, Sequence
 
@@ -23,10 +23,11 @@ from torch.utils.data import Dataset, Sampler
 from .cfw import DistributedWeightedSampler, WeightedSampler, class_balanced_weights
 from .core import Config, fingerprint, load_torch, read_json, set_seed, write_json, write_text
 from .engine import TrainConfig, Trainer, dist_info, make_loader, to_device
-from .metrics import Evaluator, per_class_metrics
+from .ingestion import SampleSet
+from .metrics import Evaluator
 from .ssl import CheckpointError, SSLConfig, create_backbone, load_backbone_weights
 
-# %% ../nbs/07_training.ipynb #04f62cc3
+# %% ../nbs/07_training.ipynb #b17ded38
 class Classifier(nn.Module):
     "A backbone and one linear head (`n_classes` an int) or several named heads (a dict head -> number of classes)."
     def __init__(self, backbone:nn.Module, # images (N, C, H, W) -> features (N, dim)
@@ -61,7 +62,7 @@ class Classifier(nn.Module):
         h = self.drop(self.features(x))
         return {k: m(h) for k, m in self.heads.items()} if self.multi else self.head(h)
 
-# %% ../nbs/07_training.ipynb #73e7f81d
+# %% ../nbs/07_training.ipynb #7968bff1
 def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / best.pt, or a SimCLR state dict
                       cfg:SSLConfig|None=None, # the pretraining configuration (backbone name, input channels)
                      ) -> tuple:
@@ -83,7 +84,7 @@ def classifier_from_ssl(checkpoint:str|Path|dict, n_classes:int|dict, cfg:SSLCon
     backbone, dim = backbone_from_ssl(checkpoint, cfg)
     return Classifier(backbone, dim, n_classes, cfg.mean, cfg.std, dropout, freeze_backbone)
 
-# %% ../nbs/07_training.ipynb #6ce80e82
+# %% ../nbs/07_training.ipynb #11e12ec0
 def layer_prefixes(module:nn.Module, prefix:str='') -> list:
     "Parameter-name prefixes of a module's layers in forward order; `Sequential` / `ModuleList` children are opened up."
     out = []
@@ -105,7 +106,7 @@ def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbon
     scales = {p: backbone_scale * layer_decay ** (len(layers) - 1 - i) for i, p in enumerate(layers)}
     return {'backbone.': min(scales.values(), default=backbone_scale), **scales}   # parameters outside any layer: the lowest rate
 
-# %% ../nbs/07_training.ipynb #6cb932ca
+# %% ../nbs/07_training.ipynb #65a311c4
 def classification_loss(logits:torch.Tensor, # (N, C)
                         target:torch.Tensor, # (N,) class ids; `ignore_index` = missing
                         gamma:float=0.0, # focal-loss exponent; 0 = cross-entropy
@@ -124,7 +125,7 @@ def classification_loss(logits:torch.Tensor, # (N, C)
     w = labelled.to(ce.dtype) if weight is None else weight.to(ce.dtype)[safe] * labelled
     return (w * ce).sum() / w.sum().clamp(min=torch.finfo(ce.dtype).tiny)
 
-# %% ../nbs/07_training.ipynb #f2c778f6
+# %% ../nbs/07_training.ipynb #7089f3af
 def effective_number_weights(counts:Sequence, # training samples per class
                              beta:float=0.999) -> np.ndarray:
     "Per-class loss weights `(1 - beta) / (1 - beta ** n)`, averaging 1 over the classes with samples (0 for empty ones)."
@@ -134,7 +135,7 @@ def effective_number_weights(counts:Sequence, # training samples per class
     w = np.where(n > 0, (1 - beta) / (1 - beta ** np.maximum(n, 1)), 0.0)
     return w / w[n > 0].mean()
 
-# %% ../nbs/07_training.ipynb #70df0ad0
+# %% ../nbs/07_training.ipynb #1ade563b
 @dataclasses.dataclass
 class LossConfig(Config):
     "The classification loss: cross-entropy and its long-tail variants."
@@ -154,7 +155,7 @@ class LossConfig(Config):
         "Whether the loss reads the training labels' class counts."
         return self.class_weights != 'none' or self.logit_adjust > 0
 
-# %% ../nbs/07_training.ipynb #4c28af0c
+# %% ../nbs/07_training.ipynb #18ea4003
 class ClassifierLoss:
     "The engine loss of a (multi-head) classifier: `LossConfig` applied per head, missing labels ignored."
     def __init__(self, cfg:LossConfig, train_counts:Sequence|dict|None=None): # class counts (per head), for weights and priors
@@ -183,7 +184,7 @@ class ClassifierLoss:
         total = sum(self.cfg.head_weights.get(h, 1.0) * terms[f"loss_{h}"] for h in heads)
         return {'loss': total, **terms}
 
-# %% ../nbs/07_training.ipynb #b81f1518
+# %% ../nbs/07_training.ipynb #c2085510
 def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
                  labels:np.ndarray|None=None, # training labels, for 'class_balanced'
                  weights:dict|None=None, # sampler name -> one weight per training sample
@@ -199,7 +200,7 @@ def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
     if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
     return DistributedWeightedSampler(w, seed=seed) if dist_info()[1] > 1 else WeightedSampler(w, seed=seed)
 
-# %% ../nbs/07_training.ipynb #123d4e95
+# %% ../nbs/07_training.ipynb #d1430e52
 @torch.no_grad()
 def predict(model:nn.Module, dataset:Dataset, batch_size:int=1024, device=None, num_workers:int=0) -> tuple:
     "`(outputs, targets)` of a model over a dataset, on the CPU (dicts of tensors for several heads)."
@@ -219,7 +220,7 @@ def evaluate(model:nn.Module, dataset:Dataset, evaluator:Evaluator, batch_size:i
     "The evaluator's scores and confusion matrices of a model on a dataset."
     return evaluator(*predict(model, dataset, batch_size, device))
 
-# %% ../nbs/07_training.ipynb #a0c9618e
+# %% ../nbs/07_training.ipynb #981e0db0
 @dataclasses.dataclass
 class ExperimentConfig(Config):
     "A comparison of samplers: the same model, data, budget and seeds for each."
@@ -240,7 +241,7 @@ class ExperimentConfig(Config):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds): raise ValueError(f"ExperimentConfig.seeds must be distinct, got {self.seeds}")
         if self.batch_size < 1 or self.eval_batch_size < 1: raise ValueError("ExperimentConfig batch sizes must be >= 1")
 
-# %% ../nbs/07_training.ipynb #be244423
+# %% ../nbs/07_training.ipynb #c4293abd
 class ExperimentMismatch(ValueError):
     "An experiment folder that holds another experiment (other data, settings, model or weights)."
 
@@ -262,7 +263,7 @@ def _check_record(path:Path, new:dict) -> dict:
     if merged != old: write_json(f, merged)
     return merged
 
-# %% ../nbs/07_training.ipynb #8270feff
+# %% ../nbs/07_training.ipynb #baec88af
 def _counts(labels, n:int) -> np.ndarray:
     l = np.asarray(labels); return np.bincount(l[l >= 0], minlength=n)
 
@@ -298,7 +299,7 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
         result['test_confusion'] = {k: v for k, v in scores.items() if isinstance(v, dict)}
     return result
 
-# %% ../nbs/07_training.ipynb #215a30e3
+# %% ../nbs/07_training.ipynb #266b6663
 @dataclasses.dataclass
 class Experiment:
     "The results of `run_experiment`: one row per sampler x seed, and the summary against uniform sampling."
@@ -358,7 +359,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
         write_text(out/'results.csv', table.to_csv(index=False)); write_text(out/'summary.csv', summary.to_csv())
     return Experiment(table, summary, out)
 
-# %% ../nbs/07_training.ipynb #a97d7d00
+# %% ../nbs/07_training.ipynb #daa864eb
 def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experiment's table)
                    scores:Sequence|None=None, # columns to summarise; default: the test scores (else validation)
                    baseline:str='uniform') -> pd.DataFrame:
@@ -387,10 +388,11 @@ def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
         return s
     return summary.apply(cell, axis=1).unstack('score')
 
-# %% ../nbs/07_training.ipynb #ff1fc245
-def add_validation_split(full:'SampleSet', kept:'SampleSet', per_class:int, seed:int=0, split:str='train', name:str='val') -> 'SampleSet':
+# %% ../nbs/07_training.ipynb #a4297246
+def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_mnist()
+                         kept:SampleSet, # a reduced version of it, e.g. its long tail
+                         per_class:int, seed:int=0, split:str='train', name:str='val') -> SampleSet:
     "`kept` plus a balanced split `name` of `per_class` samples per class drawn from the rows of `full`'s `split` that `kept` does not hold."
-    from cfw_nb.ingestion import SampleSet
     key = 'index' if 'index' in full.table else 'path'
     tab = full.table
     free = tab[(tab['split'] == split) & ~tab[key].isin(kept.table[key])]
@@ -403,25 +405,3 @@ def add_validation_split(full:'SampleSet', kept:'SampleSet', per_class:int, seed
     extra = free.iloc[np.sort(np.concatenate(pick))].assign(split=name)
     return SampleSet(pd.concat([kept.table, extra], ignore_index=True), kept.label_names, kept.images, kept.root, kept.name,
                      {**kept.meta, 'validation': {'from': split, 'per_class': per_class, 'seed': seed}})
-
-# %% ../nbs/07_training.ipynb #83fe69a6
-def grid_search(space:dict, # TrainConfig field -> list of values to try
-                make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; validation is required
-                out:str|Path, cfg:ExperimentConfig|None=None, weights:dict|None=None, device=None, verbose:bool=True) -> pd.DataFrame:
-    "Every combination of `space` as one experiment, ranked by the mean validation score; written to `out/grid.csv`."
-    cfg = cfg or ExperimentConfig(samplers=['uniform'], seeds=[0])
-    if val is None: raise ValueError("grid_search selects on a validation split: pass val=")
-    bad = [k for k in space if k not in {f.name for f in dataclasses.fields(TrainConfig)}]
-    if bad: raise ValueError(f"unknown TrainConfig field(s) {bad} in the search space")
-    out = Path(out); rows = []
-    keys = list(space)
-    for i, values in enumerate(itertools.product(*(space[k] for k in keys))):
-        params = dict(zip(keys, values))
-        trial_cfg = cfg.replace(train=cfg.train.replace(**params))
-        exp = run_experiment(make_model, train, labels, classes, out/f"trial-{i:03d}", trial_cfg, val=val, weights=weights, device=device, verbose=False)
-        score = exp.table[f"val_{trial_cfg.select if not isinstance(classes, dict) or trial_cfg.select != 'bacc' else 'mean_bacc'}"]
-        rows.append({'trial': i, **params, 'score': score.mean(), 'score_std': score.std(ddof=1) if len(score) > 1 else float('nan'), 'runs': len(score)})
-        if verbose: print(f"trial {i}: {params} -> validation {cfg.select} {score.mean():.4f}")
-    table = pd.DataFrame(rows).sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
-    write_text(out/'grid.csv', table.to_csv(index=False))
-    return table
