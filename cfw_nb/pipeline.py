@@ -9,13 +9,12 @@ __all__ = ['PipelineConfig', 'long_tail_summary', 'run_data_stage', 'weights_fro
 import argparse, dataclasses, sys, time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from .cfw import CFWConfig, compute_cfw, save_weights
+from .cfw import CFWConfig, save_weights
 from .core import Config, ConfigError, RunDir, set_seed, write_json, write_text
-from .features import load_bundle
 from .ingestion import DataConfig, EMBEDDED_DATASETS, SampleSet, load_samples
+from .training import cfw_from_bundle
 
 # %% ../nbs/08_pipeline.ipynb #f3b4d53e
 @dataclasses.dataclass
@@ -65,18 +64,10 @@ def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
 # %% ../nbs/08_pipeline.ipynb #6edbe2e5
 def weights_from_bundle(bundle:str|Path, out:str|Path, cfg:CFWConfig|None=None,
                         split:str|None='train', # rows of this split only; None: every row
-                        workers:int=1, device=None, verbose:bool=True) -> Path:
+                        workers:int=1, device=None, # where matrix products run: 'cpu', 'cuda:1' or a torch.device; default: the CPU
+                        verbose:bool=True) -> Path:
     "CFW weights of one split of a feature bundle, written as a new weights folder."
-    b = load_bundle(bundle, mmap=True)
-    rows = np.arange(len(b.labels))
-    if split is not None:
-        if 'split' not in b.samples: raise ValueError(f"{bundle}: the bundle has no split column; ask for every row (split=None)")
-        rows = np.flatnonzero((b.samples['split'] == split).to_numpy())
-        if not len(rows): raise ValueError(f"{bundle}: no rows of split {split!r} (splits: {sorted(b.samples['split'].unique())})")
-    key = 'path' if 'path' in b.samples else 'index'
-    res = compute_cfw(b.features, cfg, keys=b.samples[key].to_numpy()[rows], labels=b.labels[rows], rows=rows, workers=workers,
-                      device=device, meta={'bundle': str(Path(bundle).resolve()), 'split': split,
-                                           'bundle_fingerprint': b.meta.get('samples_fingerprint')})
+    res = cfw_from_bundle(bundle, cfg, split, workers, device)
     out = save_weights(res, out)
     if verbose:
         c = res.chunks

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['Classifier', 'backbone_from_ssl', 'classifier_from_ssl', 'layer_prefixes', 'finetune_lr_scales',
-           'classification_loss', 'effective_number_weights', 'LossConfig', 'ClassifierLoss', 'make_sampler', 'predict',
-           'evaluate', 'ExperimentConfig', 'ExperimentMismatch', 'Experiment', 'run_experiment', 'summarize_runs',
-           'format_summary', 'add_validation_split']
+           'classification_loss', 'effective_number_weights', 'LossConfig', 'ClassifierLoss', 'make_sampler',
+           'cfw_from_bundle', 'sampler_weights', 'predict', 'evaluate', 'ExperimentConfig', 'ExperimentMismatch',
+           'Experiment', 'run_experiment', 'summarize_runs', 'format_summary', 'add_validation_split']
 
-# %% ../nbs/07_training.ipynb #6b3ebd75
+# %% ../nbs/07_training.ipynb #516eca91
 import dataclasses, itertools
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -20,14 +20,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset, Sampler
 
-from .cfw import DistributedWeightedSampler, WeightedSampler, class_balanced_weights
-from .core import Config, fingerprint, load_torch, read_json, set_seed, write_json, write_text
+from .cfw import CFWConfig, CFWResult, DistributedWeightedSampler, WeightedSampler, align_weights, class_balanced_weights, compute_cfw, load_weights
+from .core import Config, fingerprint, get_device, load_torch, read_json, set_seed, write_json, write_text
 from .engine import TrainConfig, Trainer, dist_info, make_loader, to_device
+from .features import load_bundle
 from .ingestion import SampleSet
 from .metrics import Evaluator
 from .ssl import CheckpointError, SSLConfig, create_backbone, load_backbone_weights
 
-# %% ../nbs/07_training.ipynb #b17ded38
+# %% ../nbs/07_training.ipynb #f491472b
 class Classifier(nn.Module):
     "A backbone and one linear head (`n_classes` an int) or several named heads (a dict head -> number of classes)."
     def __init__(self, backbone:nn.Module, # images (N, C, H, W) -> features (N, dim)
@@ -62,7 +63,7 @@ class Classifier(nn.Module):
         h = self.drop(self.features(x))
         return {k: m(h) for k, m in self.heads.items()} if self.multi else self.head(h)
 
-# %% ../nbs/07_training.ipynb #7968bff1
+# %% ../nbs/07_training.ipynb #db99263e
 def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / best.pt, or a SimCLR state dict
                       cfg:SSLConfig|None=None, # the pretraining configuration (backbone name, input channels)
                      ) -> tuple:
@@ -84,7 +85,7 @@ def classifier_from_ssl(checkpoint:str|Path|dict, n_classes:int|dict, cfg:SSLCon
     backbone, dim = backbone_from_ssl(checkpoint, cfg)
     return Classifier(backbone, dim, n_classes, cfg.mean, cfg.std, dropout, freeze_backbone)
 
-# %% ../nbs/07_training.ipynb #11e12ec0
+# %% ../nbs/07_training.ipynb #c6fff8e0
 def layer_prefixes(module:nn.Module, prefix:str='') -> list:
     "Parameter-name prefixes of a module's layers in forward order; `Sequential` / `ModuleList` children are opened up."
     out = []
@@ -106,7 +107,7 @@ def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbon
     scales = {p: backbone_scale * layer_decay ** (len(layers) - 1 - i) for i, p in enumerate(layers)}
     return {'backbone.': min(scales.values(), default=backbone_scale), **scales}   # parameters outside any layer: the lowest rate
 
-# %% ../nbs/07_training.ipynb #65a311c4
+# %% ../nbs/07_training.ipynb #0f639601
 def classification_loss(logits:torch.Tensor, # (N, C)
                         target:torch.Tensor, # (N,) class ids; `ignore_index` = missing
                         gamma:float=0.0, # focal-loss exponent; 0 = cross-entropy
@@ -125,7 +126,7 @@ def classification_loss(logits:torch.Tensor, # (N, C)
     w = labelled.to(ce.dtype) if weight is None else weight.to(ce.dtype)[safe] * labelled
     return (w * ce).sum() / w.sum().clamp(min=torch.finfo(ce.dtype).tiny)
 
-# %% ../nbs/07_training.ipynb #7089f3af
+# %% ../nbs/07_training.ipynb #fcca0a58
 def effective_number_weights(counts:Sequence, # training samples per class
                              beta:float=0.999) -> np.ndarray:
     "Per-class loss weights `(1 - beta) / (1 - beta ** n)`, averaging 1 over the classes with samples (0 for empty ones)."
@@ -135,7 +136,7 @@ def effective_number_weights(counts:Sequence, # training samples per class
     w = np.where(n > 0, (1 - beta) / (1 - beta ** np.maximum(n, 1)), 0.0)
     return w / w[n > 0].mean()
 
-# %% ../nbs/07_training.ipynb #1ade563b
+# %% ../nbs/07_training.ipynb #b60f03e7
 @dataclasses.dataclass
 class LossConfig(Config):
     "The classification loss: cross-entropy and its long-tail variants."
@@ -155,7 +156,7 @@ class LossConfig(Config):
         "Whether the loss reads the training labels' class counts."
         return self.class_weights != 'none' or self.logit_adjust > 0
 
-# %% ../nbs/07_training.ipynb #18ea4003
+# %% ../nbs/07_training.ipynb #ff4e71cf
 class ClassifierLoss:
     "The engine loss of a (multi-head) classifier: `LossConfig` applied per head, missing labels ignored."
     def __init__(self, cfg:LossConfig, train_counts:Sequence|dict|None=None): # class counts (per head), for weights and priors
@@ -184,7 +185,7 @@ class ClassifierLoss:
         total = sum(self.cfg.head_weights.get(h, 1.0) * terms[f"loss_{h}"] for h in heads)
         return {'loss': total, **terms}
 
-# %% ../nbs/07_training.ipynb #c2085510
+# %% ../nbs/07_training.ipynb #795863bf
 def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
                  labels:np.ndarray|None=None, # training labels, for 'class_balanced'
                  weights:dict|None=None, # sampler name -> one weight per training sample
@@ -200,11 +201,42 @@ def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
     if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
     return DistributedWeightedSampler(w, seed=seed) if dist_info()[1] > 1 else WeightedSampler(w, seed=seed)
 
-# %% ../nbs/07_training.ipynb #d1430e52
+# %% ../nbs/07_training.ipynb #f899ec3b
+def cfw_from_bundle(bundle:str|Path, # a feature bundle folder (notebook 04)
+                    cfg:CFWConfig|None=None,
+                    split:str|None='train', # rows of this split only; None: every row
+                    workers:int=1, device=None) -> CFWResult:
+    "CFW of one split of a feature bundle, streamed from its memory-mapped features; weights keyed by image path or index."
+    b = load_bundle(bundle, mmap=True)
+    rows = np.arange(len(b.labels))
+    if split is not None:
+        if 'split' not in b.samples: raise ValueError(f"{bundle}: the bundle has no split column; ask for every row (split=None)")
+        rows = np.flatnonzero((b.samples['split'] == split).to_numpy())
+        if not len(rows): raise ValueError(f"{bundle}: no rows of split {split!r} (splits: {sorted(b.samples['split'].unique())})")
+    key = 'path' if 'path' in b.samples else 'index'
+    return compute_cfw(b.features, cfg, keys=b.samples[key].to_numpy()[rows], labels=b.labels[rows], rows=rows, workers=workers,
+                       device=device, meta={'bundle': str(Path(bundle).resolve()), 'split': split,
+                                            'bundle_fingerprint': b.meta.get('samples_fingerprint')})
+
+def sampler_weights(source, # weights (array), a weights folder, or a feature bundle folder (CFW computed on the fly)
+                    keys=None, # the training samples' keys (paths or indices) in dataset order; needed for folders
+                    labels=None, # the training labels, cross-checked against the folder's (-1: unknown)
+                    cfg:CFWConfig|None=None, # CFW settings when computing from a bundle (default: CFWConfig())
+                    split:str|None='train', # the bundle's rows to cluster (None: every row)
+                    workers:int=1) -> np.ndarray:
+    "One sampling weight per training sample, in the order of `keys`."
+    if not isinstance(source, (str, Path)): return np.asarray(source, dtype=np.float64)
+    source = Path(source)
+    if keys is None: raise ValueError(f"weights from {source} are matched to the training samples by key: pass keys= (image paths or indices, in dataset order)")
+    fmt = read_json(source/'meta.json').get('format') if (source/'meta.json').is_file() else None
+    if fmt == 'cfw_nb.weights/1': return align_weights(load_weights(source), keys, labels)
+    if fmt != 'cfw_nb.features/1': raise ValueError(f"{source} is neither a CFW weights folder nor a feature bundle (meta.json format {fmt!r})")
+    return align_weights(cfw_from_bundle(source, cfg, split, workers), keys, labels)
+
+# %% ../nbs/07_training.ipynb #c5a718e0
 @torch.no_grad()
 def predict(model:nn.Module, dataset:Dataset, batch_size:int=1024, device=None, num_workers:int=0) -> tuple:
     "`(outputs, targets)` of a model over a dataset, on the CPU (dicts of tensors for several heads)."
-    from cfw_nb.core import get_device
     device = get_device(device)
     was = model.training; model.to(device).eval()
     outs, tgts = [], []
@@ -220,7 +252,7 @@ def evaluate(model:nn.Module, dataset:Dataset, evaluator:Evaluator, batch_size:i
     "The evaluator's scores and confusion matrices of a model on a dataset."
     return evaluator(*predict(model, dataset, batch_size, device))
 
-# %% ../nbs/07_training.ipynb #981e0db0
+# %% ../nbs/07_training.ipynb #06b73f91
 @dataclasses.dataclass
 class ExperimentConfig(Config):
     "A comparison of samplers: the same model, data, budget and seeds for each."
@@ -241,7 +273,7 @@ class ExperimentConfig(Config):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds): raise ValueError(f"ExperimentConfig.seeds must be distinct, got {self.seeds}")
         if self.batch_size < 1 or self.eval_batch_size < 1: raise ValueError("ExperimentConfig batch sizes must be >= 1")
 
-# %% ../nbs/07_training.ipynb #c4293abd
+# %% ../nbs/07_training.ipynb #66173d40
 class ExperimentMismatch(ValueError):
     "An experiment folder that holds another experiment (other data, settings, model or weights)."
 
@@ -263,7 +295,7 @@ def _check_record(path:Path, new:dict) -> dict:
     if merged != old: write_json(f, merged)
     return merged
 
-# %% ../nbs/07_training.ipynb #baec88af
+# %% ../nbs/07_training.ipynb #e0e5672e
 def _counts(labels, n:int) -> np.ndarray:
     l = np.asarray(labels); return np.bincount(l[l >= 0], minlength=n)
 
@@ -290,6 +322,8 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
     kept = trainer.best['epoch'] if trainer.restores_best and trainer.best else int(hist['epoch'].iloc[-1])
     row = {'sampler': sampler, 'seed': seed, 'epochs': int(hist['epoch'].iloc[-1]), 'kept_epoch': kept, 'steps': trainer.step,
            'train_seconds': round(float(hist['seconds'].sum()), 3)}
+    flag = 'val_collapsed_heads' if 'val_collapsed_heads' in hist else 'val_collapsed'
+    if flag in hist: row['collapsed_epochs'] = int((hist[flag] > 0).sum())   # the collapse check, over the whole run
     at = hist[hist.epoch == kept].iloc[0]
     row.update({k: float(at[k]) for k in hist.columns if k.startswith('val_') and isinstance(at[k], (int, float, np.number))})
     result = {'row': row}
@@ -299,7 +333,7 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
         result['test_confusion'] = {k: v for k, v in scores.items() if isinstance(v, dict)}
     return result
 
-# %% ../nbs/07_training.ipynb #266b6663
+# %% ../nbs/07_training.ipynb #9da28781
 @dataclasses.dataclass
 class Experiment:
     "The results of `run_experiment`: one row per sampler x seed, and the summary against uniform sampling."
@@ -318,7 +352,8 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
                    cfg:ExperimentConfig|None=None,
                    val:Dataset|None=None, # selects the epoch kept; without it, the last epoch is kept
                    test:Dataset|None=None, # evaluated once per run, after training
-                   weights:dict|None=None, # label-free samplers: name -> one weight per training sample (e.g. CFW's)
+                   weights:dict|None=None, # label-free samplers: name -> weights, a weights folder or a feature bundle (see `sampler_weights`)
+                   keys=None, # the training samples' keys, to match weights read from folders
                    device=None,
                    data_id:str|None=None, # what identifies the data in the record; default: a fingerprint of the labels
                    callbacks:Sequence=(), # engine callbacks for every run
@@ -331,7 +366,8 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
     n = len(train)
     for h, l in (lab.items() if multi else [(None, lab)]):
         if len(l) != n: raise ValueError(f"{len(l)} training labels{f' of head {h!r}' if h else ''} for {n} training samples")
-    for name, w in (weights or {}).items():
+    weights = {k: sampler_weights(v, keys, None if multi else lab) for k, v in (weights or {}).items()}
+    for name, w in weights.items():
         if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
     missing = [s for s in cfg.samplers if s not in ('uniform', 'class_balanced') and s not in (weights or {})]
     if missing: raise ValueError(f"sampler(s) {missing} need their weights: run_experiment(..., weights={{{missing[0]!r}: ...}})")
@@ -359,7 +395,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
         write_text(out/'results.csv', table.to_csv(index=False)); write_text(out/'summary.csv', summary.to_csv())
     return Experiment(table, summary, out)
 
-# %% ../nbs/07_training.ipynb #daa864eb
+# %% ../nbs/07_training.ipynb #b6dedc66
 def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experiment's table)
                    scores:Sequence|None=None, # columns to summarise; default: the test scores (else validation)
                    baseline:str='uniform') -> pd.DataFrame:
@@ -388,7 +424,7 @@ def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
         return s
     return summary.apply(cell, axis=1).unstack('score')
 
-# %% ../nbs/07_training.ipynb #a4297246
+# %% ../nbs/07_training.ipynb #d76cf2d5
 def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_mnist()
                          kept:SampleSet, # a reduced version of it, e.g. its long tail
                          per_class:int, seed:int=0, split:str='train', name:str='val') -> SampleSet:
