@@ -82,3 +82,22 @@ def test_distributed_weighted_sampler_in_the_engine(tmp_path):
         assert [i for pair in zip(a, b) for i in pair] == single.draw(502).tolist()
     assert r0['seen'][0] != r0['seen'][1]                                   # the engine moved the sampler to the next epoch
     for r in (r0, r1): assert 'the ranks hold different weights, num_samples or seed' in r['mismatch']
+
+
+def test_experiment_runner_under_ddp_matches_one_process(tmp_path):
+    "run_experiment under torchrun: weighted samplers split one global draw; the results equal one process on the same global batches."
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_runner.py', '--out', tmp_path/'ddp'], env=env, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r = run([BIN/'python', ROOT/'tests'/'ddp_runner.py', '--out', tmp_path/'single', '--single'], env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    load = lambda p: json.loads(p.read_text())
+    d0, d1, single = load(tmp_path/'ddp'/'table-rank0.json'), load(tmp_path/'ddp'/'table-rank1.json'), load(tmp_path/'single'/'table-rank0.json')
+    assert d0 == d1                                                          # every rank returns the same table
+    assert [(x['sampler'], x['steps']) for x in d0] == [(x['sampler'], x['steps']) for x in single] == [('cfw', 48), ('class_balanced', 48)]
+    for a, b in zip(d0, single):
+        for k in ('val_bacc', 'val_loss', 'test_bacc', 'test_macro_f1', 'test_acc'):
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-3, atol=2e-3, err_msg=f"{a['sampler']} {k}")
+    runs = tmp_path/'ddp'/'exp'/'runs'
+    assert sorted(p.name for p in runs.iterdir()) == ['cfw-seed0', 'class_balanced-seed0']
+    assert sorted(p.name for p in (runs/'cfw-seed0').iterdir()) == ['best.pt', 'evaluations.jsonl', 'history.jsonl', 'last.pt', 'result.json']
