@@ -518,7 +518,7 @@ def load_checkpoint(self:Trainer, path:str|Path):
     if ck['data'] != self._data_signature():
         raise ResumeError(f"{path} was written with different data loaders (checkpoint -> now): {ck['data']} -> {self._data_signature()}")
     best_state = None
-    if ck['best'] is not None:
+    if ck['best'] is not None and self.restores_best:
         best_path = path.parent/'best.pt'
         if not best_path.is_file(): raise ResumeError(f"{path} records a best epoch {ck['best']['epoch']} but {best_path} is missing")
         best = load_torch(best_path, map_location='cpu')
@@ -576,9 +576,10 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
         improved = _improved(self, logs[self.monitor])
         if improved:
             self.best, self.wait = {'value': logs[self.monitor], 'epoch': self.epoch}, 0
-            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-            if self.run_dir is not None and self.is_main:
-                save_torch(self.run_dir/'best.pt', {'model': self.best_state, 'epoch': self.epoch, self.monitor: logs[self.monitor]})
+            if self.restores_best:  # weights that will never be restored are neither copied nor written
+                self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+                if self.run_dir is not None and self.is_main:
+                    save_torch(self.run_dir/'best.pt', {'model': self.best_state, 'epoch': self.epoch, self.monitor: logs[self.monitor]})
         else: self.wait += 1
         if cfg.patience is not None and self.wait >= cfg.patience: self.stop = True
         logs['best'] = improved

@@ -8,7 +8,7 @@ __all__ = ['Classifier', 'backbone_from_ssl', 'classifier_from_ssl', 'layer_pref
            'cfw_from_bundle', 'sampler_weights', 'predict', 'evaluate', 'ExperimentConfig', 'ExperimentMismatch',
            'Experiment', 'run_experiment', 'summarize_runs', 'format_summary', 'add_validation_split', 'HeadsDataset']
 
-# %% ../nbs/07_training.ipynb #607bb0bf
+# %% ../nbs/07_training.ipynb #aa5c9aa8
 import dataclasses, itertools
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -28,7 +28,7 @@ from .ingestion import SampleSet
 from .metrics import Evaluator
 from .ssl import CheckpointError, SSLConfig, create_backbone, load_backbone_weights
 
-# %% ../nbs/07_training.ipynb #4f399d80
+# %% ../nbs/07_training.ipynb #e98d7631
 class Classifier(nn.Module):
     "A backbone and one linear head (`n_classes` an int) or several named heads (a dict head -> number of classes)."
     def __init__(self, backbone:nn.Module, # images (N, C, H, W) -> features (N, dim)
@@ -63,7 +63,7 @@ class Classifier(nn.Module):
         h = self.drop(self.features(x))
         return {k: m(h) for k, m in self.heads.items()} if self.multi else self.head(h)
 
-# %% ../nbs/07_training.ipynb #122f9719
+# %% ../nbs/07_training.ipynb #0274914a
 def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / best.pt, or a SimCLR state dict
                       cfg:SSLConfig|None=None, # the pretraining configuration (backbone name, input channels)
                      ) -> tuple:
@@ -85,7 +85,7 @@ def classifier_from_ssl(checkpoint:str|Path|dict, n_classes:int|dict, cfg:SSLCon
     backbone, dim = backbone_from_ssl(checkpoint, cfg)
     return Classifier(backbone, dim, n_classes, cfg.mean, cfg.std, dropout, freeze_backbone)
 
-# %% ../nbs/07_training.ipynb #d4046d11
+# %% ../nbs/07_training.ipynb #671c0cbe
 def layer_prefixes(module:nn.Module, prefix:str='') -> list:
     "Parameter-name prefixes of a module's layers in forward order; `Sequential` / `ModuleList` children are opened up."
     out = []
@@ -107,7 +107,7 @@ def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbon
     scales = {p: backbone_scale * layer_decay ** (len(layers) - 1 - i) for i, p in enumerate(layers)}
     return {'backbone.': min(scales.values(), default=backbone_scale), **scales}   # parameters outside any layer: the lowest rate
 
-# %% ../nbs/07_training.ipynb #7fb1b95f
+# %% ../nbs/07_training.ipynb #a9488546
 def classification_loss(logits:torch.Tensor, # (N, C)
                         target:torch.Tensor, # (N,) class ids; `ignore_index` = missing
                         gamma:float=0.0, # focal-loss exponent; 0 = cross-entropy
@@ -118,6 +118,8 @@ def classification_loss(logits:torch.Tensor, # (N, C)
     "Mean cross-entropy (optionally focal, smoothed, class-weighted, logit-adjusted) over the labelled samples."
     if tau: logits = logits + tau * log_prior.to(logits.dtype)
     labelled = target != ignore_index
+    if not gamma and weight is None:                                  # plain (smoothed) cross-entropy: torch's fused kernel
+        return F.cross_entropy(logits, target, ignore_index=ignore_index, reduction='sum', label_smoothing=label_smoothing) / labelled.sum().clamp(min=1)
     safe = target.clamp(min=0)
     ce = F.cross_entropy(logits, safe, reduction='none', label_smoothing=label_smoothing)
     if gamma:
@@ -126,7 +128,7 @@ def classification_loss(logits:torch.Tensor, # (N, C)
     w = labelled.to(ce.dtype) if weight is None else weight.to(ce.dtype)[safe] * labelled
     return (w * ce).sum() / w.sum().clamp(min=torch.finfo(ce.dtype).tiny)
 
-# %% ../nbs/07_training.ipynb #c227169b
+# %% ../nbs/07_training.ipynb #01339a39
 def effective_number_weights(counts:Sequence, # training samples per class
                              beta:float=0.999) -> np.ndarray:
     "Per-class loss weights `(1 - beta) / (1 - beta ** n)`, averaging 1 over the classes with samples (0 for empty ones)."
@@ -136,7 +138,7 @@ def effective_number_weights(counts:Sequence, # training samples per class
     w = np.where(n > 0, (1 - beta) / (1 - beta ** np.maximum(n, 1)), 0.0)
     return w / w[n > 0].mean()
 
-# %% ../nbs/07_training.ipynb #8fcddbf0
+# %% ../nbs/07_training.ipynb #daeb32d2
 @dataclasses.dataclass
 class LossConfig(Config):
     "The classification loss: cross-entropy and its long-tail variants."
@@ -156,7 +158,7 @@ class LossConfig(Config):
         "Whether the loss reads the training labels' class counts."
         return self.class_weights != 'none' or self.logit_adjust > 0
 
-# %% ../nbs/07_training.ipynb #b77046fd
+# %% ../nbs/07_training.ipynb #e944d395
 class ClassifierLoss:
     "The engine loss of a (multi-head) classifier: `LossConfig` applied per head, missing labels ignored."
     def __init__(self, cfg:LossConfig, train_counts:Sequence|dict|None=None): # class counts (per head), for weights and priors
@@ -185,7 +187,7 @@ class ClassifierLoss:
         total = sum(self.cfg.head_weights.get(h, 1.0) * terms[f"loss_{h}"] for h in heads)
         return {'loss': total, **terms}
 
-# %% ../nbs/07_training.ipynb #379eb4f4
+# %% ../nbs/07_training.ipynb #34433bc7
 def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
                  labels:np.ndarray|None=None, # training labels, for 'class_balanced'
                  weights:dict|None=None, # sampler name -> one weight per training sample
@@ -201,7 +203,7 @@ def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
     if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
     return DistributedWeightedSampler(w, seed=seed) if dist_info()[1] > 1 else WeightedSampler(w, seed=seed)
 
-# %% ../nbs/07_training.ipynb #b4e17060
+# %% ../nbs/07_training.ipynb #76b9e8b0
 def cfw_from_bundle(bundle:str|Path, # a feature bundle folder (notebook 04)
                     cfg:CFWConfig|None=None,
                     split:str|None='train', # rows of this split only; None: every row
@@ -233,7 +235,7 @@ def sampler_weights(source, # weights (array), a weights folder, or a feature bu
     if fmt != 'cfw_nb.features/1': raise ValueError(f"{source} is neither a CFW weights folder nor a feature bundle (meta.json format {fmt!r})")
     return align_weights(cfw_from_bundle(source, cfg, split, workers), keys, labels)
 
-# %% ../nbs/07_training.ipynb #b6d24acf
+# %% ../nbs/07_training.ipynb #7eaabb28
 @torch.no_grad()
 def predict(model:nn.Module, dataset:Dataset, batch_size:int=1024, device=None, num_workers:int=0) -> tuple:
     "`(outputs, targets)` of a model over a dataset, on the CPU (dicts of tensors for several heads)."
@@ -252,7 +254,7 @@ def evaluate(model:nn.Module, dataset:Dataset, evaluator:Evaluator, batch_size:i
     "The evaluator's scores and confusion matrices of a model on a dataset."
     return evaluator(*predict(model, dataset, batch_size, device))
 
-# %% ../nbs/07_training.ipynb #7a7fae96
+# %% ../nbs/07_training.ipynb #d8aa987d
 @dataclasses.dataclass
 class ExperimentConfig(Config):
     "A comparison of samplers: the same model, data, budget and seeds for each."
@@ -273,7 +275,7 @@ class ExperimentConfig(Config):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds): raise ValueError(f"ExperimentConfig.seeds must be distinct, got {self.seeds}")
         if self.batch_size < 1 or self.eval_batch_size < 1: raise ValueError("ExperimentConfig batch sizes must be >= 1")
 
-# %% ../nbs/07_training.ipynb #7b5c8ccf
+# %% ../nbs/07_training.ipynb #29ceb69a
 class ExperimentMismatch(ValueError):
     "An experiment folder that holds another experiment (other data, settings, model or weights)."
 
@@ -295,7 +297,7 @@ def _check_record(path:Path, new:dict) -> dict:
     if merged != old: write_json(f, merged)
     return merged
 
-# %% ../nbs/07_training.ipynb #9e243807
+# %% ../nbs/07_training.ipynb #2abcb4f9
 def _counts(labels, n:int) -> np.ndarray:
     l = np.asarray(labels); return np.bincount(l[l >= 0], minlength=n)
 
@@ -333,7 +335,7 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
         result['test_confusion'] = {k: v for k, v in scores.items() if isinstance(v, dict)}
     return result
 
-# %% ../nbs/07_training.ipynb #d290856e
+# %% ../nbs/07_training.ipynb #1898e6f4
 @dataclasses.dataclass
 class Experiment:
     "The results of `run_experiment`: one row per sampler x seed, and the summary against uniform sampling."
@@ -399,7 +401,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
         write_text(out/'results.csv', table.to_csv(index=False)); write_text(out/'summary.csv', summary.to_csv())
     return Experiment(table, summary, out)
 
-# %% ../nbs/07_training.ipynb #dd378aff
+# %% ../nbs/07_training.ipynb #2a373574
 def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experiment's table)
                    scores:Sequence|None=None, # columns to summarise; default: the test scores (else validation)
                    baseline:str='uniform') -> pd.DataFrame:
@@ -409,6 +411,7 @@ def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experim
         keep = ('acc', 'bacc', 'mean_bacc', 'macro_f1', 'many_acc', 'medium_acc', 'few_acc', 'worst_recall', 'collapsed')
         scores = [c for c in table.columns if c.startswith(pref) and any(c.endswith(f"_{k}") or c == f"{pref}{k}" for k in keep)]
     rows = []
+    if not scores: return pd.DataFrame(columns=['mean', 'std', 'n'], index=pd.MultiIndex.from_tuples([], names=['sampler', 'score']))
     base = table[table.sampler == baseline].set_index('seed') if baseline in set(table.sampler) else None
     for s, g in table.groupby('sampler', sort=False):
         g = g.set_index('seed')
@@ -428,7 +431,7 @@ def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
         return s
     return summary.apply(cell, axis=1).unstack('score')
 
-# %% ../nbs/07_training.ipynb #eb6d0b74
+# %% ../nbs/07_training.ipynb #2462c175
 def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_mnist()
                          kept:SampleSet, # a reduced version of it, e.g. its long tail
                          per_class:int, seed:int=0, split:str='train', name:str='val') -> SampleSet:
@@ -446,7 +449,7 @@ def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_
     return SampleSet(pd.concat([kept.table, extra], ignore_index=True), kept.label_names, kept.images, kept.root, kept.name,
                      {**kept.meta, 'validation': {'from': split, 'per_class': per_class, 'seed': seed}})
 
-# %% ../nbs/07_training.ipynb #0a2e54f0
+# %% ../nbs/07_training.ipynb #74b7044c
 class HeadsDataset(Dataset):
     "Inputs with a dict of targets, one per head (`-1` = missing): the dataset of a multi-head classifier."
     def __init__(self, x:torch.Tensor, # inputs, first dimension the samples
