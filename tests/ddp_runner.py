@@ -6,7 +6,7 @@
 Weighted samplers draw one global sample per epoch; each rank takes every other draw, so the two ranks' batches
 together are the single process's batches. Each process writes DIR/table-rank<r>.json.
 """
-import argparse, json
+import argparse
 from pathlib import Path
 
 import numpy as np

@@ -5,7 +5,7 @@
 
 Writes DIR/table.json (the results table) when the experiment completes; used by test_runner.py.
 """
-import argparse, json, os, signal
+import argparse, os, signal
 from pathlib import Path
 
 import numpy as np

