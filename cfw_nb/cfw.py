@@ -41,9 +41,10 @@ def clustered_features(n:int, dim:int, clusters:int=60, noise:float=0.05, # shar
     return x[order].astype(np.float32), truth[order]
 
 # %% ../nbs/05_cfw.ipynb #1dca7740
-def unit_rows(x, device=None, rows:np.ndarray|None=None) -> torch.Tensor:
+def unit_rows(x, device:str|torch.device|None=None, # e.g. 'cpu', 'cuda:1'; default: the CPU
+              rows:np.ndarray|None=None) -> torch.Tensor:
     "Rows of `x` scaled to unit length (float32 on `device`); a zero or non-finite row is an error that names it."
-    t = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
+    t = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=torch.device('cpu') if device is None else get_device(device))
     if t.ndim != 2: raise ValueError(f"expected features (n, dim), got shape {tuple(t.shape)}")
     norms = t.norm(dim=1)
     bad = ~torch.isfinite(norms) | (norms == 0)
@@ -152,7 +153,7 @@ def cosine_mst(x, # features (n, dim); rows need not be unit length
                dense:bool=False, # exact Prim on an n x n matrix (4 n^2 bytes) instead of the k-NN graph
                k:int=64, # neighbours per point in the k-NN graph
                block:int=1024, # rows per matrix product (memory: block x n floats)
-               device=None, # where the matrix products run (e.g. 'cuda'); default: the CPU
+               device:str|torch.device|None=None, # where the matrix products run (e.g. 'cuda'); default: the CPU
                rows:np.ndarray|None=None, # global row numbers, for error messages
               ) -> np.ndarray:
     "Minimum spanning tree of the cosine distances of `x`: `(n - 1, 3)` rows `[i, j, distance]`, distances in float64."
@@ -283,7 +284,9 @@ def chunk_method(n:int, cfg:CFWConfig) -> str:
     if cfg.method != 'auto': return cfg.method
     return 'exact' if 4 * n * n <= cfg.dense_mb * 2**20 else 'knn'
 
-def cluster_chunk(x:np.ndarray, cfg:CFWConfig, device=None, rows:np.ndarray|None=None) -> tuple:
+def cluster_chunk(x:np.ndarray, cfg:CFWConfig,
+                  device:str|torch.device|None=None, # where the matrix products run; default: the CPU
+                  rows:np.ndarray|None=None) -> tuple:
     "`(labels, status)` of one chunk: HDBSCAN labels and 'ok', 'too_small' (< min_cluster_size) or 'no_clusters' (all outliers)."
     if len(x) < max(2, cfg.min_cluster_size):
         unit_rows(x, 'cpu', rows)                                          # still refuse zero / non-finite rows
@@ -349,7 +352,7 @@ def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mm
                 labels=None, # carried along for diagnostics only; -1 = unknown
                 rows:np.ndarray|None=None, # use only these rows of `features` (e.g. one split of a bundle)
                 workers:int=1, # processes clustering chunks in parallel
-                device=None, # where matrix products run ('cuda' on a GPU machine); default: the CPU
+                device:str|torch.device|None=None, # where matrix products run ('cuda' on a GPU machine); default: the CPU
                 meta:dict|None=None, # recorded with the result (e.g. the feature bundle's path)
                ) -> CFWResult:
     "Cluster the features chunk by chunk and turn the clusters into sampling weights."

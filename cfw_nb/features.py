@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['file_sha256', 'extract_features', 'FeatureBundle', 'load_bundle', 'read_reference_bundle', 'save_bundle',
-           'feature_analysis', 'linear_probe']
+           'feature_analysis', 'fit_standardizer', 'linear_probe']
 
 # %% ../nbs/04_features.ipynb #343dccfa
 import dataclasses, hashlib, json
@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Sampler, TensorDataset, WeightedRandomSampler
 
 from .core import fingerprint, get_device, new_folder, read_json, write_json
 from .engine import TrainConfig, Trainer, autocast_dtype, make_loader, to_device
@@ -181,19 +181,70 @@ def feature_analysis(train:np.ndarray, ytrain:np.ndarray, test:np.ndarray, ytest
                               'knn_recall': [float((knn_pred[ytest == c] == c).mean()) if (ytest == c).any() else float('nan') for c in classes]})
     return summary, per_class
 
+# %% ../nbs/04_features.ipynb #62a2f624
+def fit_standardizer(train, # (n, d) training features: an array, a memory map (read `block` rows at a time) or a tensor
+                     floor:float=0.3, # the smallest scale, as a fraction of the median deviation of the features that vary
+                     block:int=65536, # rows read at a time
+                    ) -> tuple:
+    "`(mean, scale)` of the training features, float32, for `(x - mean) / scale`: deviations floored at `floor` x the typical one; constant features only centred."
+    x = train.detach().cpu().numpy() if isinstance(train, torch.Tensor) else train
+    if x.ndim != 2 or len(x) == 0: raise ValueError(f"expected training features (n, d) with n >= 1, got shape {tuple(x.shape)}")
+    if not floor > 0: raise ValueError(f"floor must be > 0, got {floor}")
+    n, d = x.shape
+    rows = lambda: (np.asarray(x[s:s + block], np.float64) for s in range(0, n, block))
+    mean = sum(b.sum(0) for b in rows()) / n
+    if not np.isfinite(mean).all(): raise ValueError(f"training feature {int(np.flatnonzero(~np.isfinite(mean))[0])} holds NaN or inf")
+    ssd, lo, hi = np.zeros(d), np.full(d, np.inf), np.full(d, -np.inf)
+    for b in rows(): ssd += ((b - mean) ** 2).sum(0); lo, hi = np.minimum(lo, b.min(0)), np.maximum(hi, b.max(0))
+    sd, varies = np.sqrt(ssd / n), hi > lo
+    typical = float(np.median(sd[varies])) if varies.any() else 1.0
+    return mean.astype(np.float32), np.where(varies, np.maximum(sd, floor * typical), typical).astype(np.float32)
+
 # %% ../nbs/04_features.ipynb #4cce354b
-def linear_probe(train:np.ndarray, ytrain:np.ndarray, test:np.ndarray, ytest:np.ndarray,
-                 epochs:int=30, lr:float=1e-2, weight_decay:float=1e-4, batch_size:int=256, seed:int=0, device=None) -> dict:
-    "Train a linear classifier on frozen features; accuracy, balanced accuracy and per-class recall on the holdout."
-    keep = np.asarray(ytrain) >= 0
+class _LabelledRows(Sampler):
+    "A sampler over the original training rows, drawing the positions of the labelled rows the probe trains on."
+    def __init__(self, sampler, keep:np.ndarray): self.sampler, self.pos = sampler, np.where(keep, np.cumsum(keep) - 1, -1)
+    def __len__(self): return len(self.sampler)
+    def set_epoch(self, epoch:int):
+        if hasattr(self.sampler, 'set_epoch'): self.sampler.set_epoch(epoch)
+    def __iter__(self):
+        for i in self.sampler:
+            i = int(i)
+            if not 0 <= i < len(self.pos): raise IndexError(f"the sampler drew row {i}; the training features have {len(self.pos)} rows")
+            if self.pos[i] < 0: raise ValueError(f"the sampler drew training row {i}, which is unlabelled (-1) and not trained on: give it no weight")
+            yield int(self.pos[i])
+
+def _probe_sampler(keep:np.ndarray, sample_weights, sampler, seed:int) -> Sampler|None:
+    "The sampler over the labelled training rows that `linear_probe`'s weights or sampler (both over the original rows) describe."
+    if sample_weights is not None and sampler is not None: raise ValueError("give sample_weights or sampler, not both")
+    if sampler is not None: return _LabelledRows(sampler, keep)
+    if sample_weights is None: return None
+    w = np.asarray(sample_weights, np.float64)
+    if w.shape != keep.shape: raise ValueError(f"sample_weights needs one weight per training row ({len(keep)}), got shape {w.shape}")
+    if not (np.isfinite(w) & (w >= 0)).all(): raise ValueError(f"sample weight of row {int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])} is not a finite number >= 0")
+    w = w[keep]                                                             # unlabelled rows are not trained on, whatever their weight
+    if not w.sum() > 0: raise ValueError("every labelled training row has weight 0: nothing can be drawn")
+    return WeightedRandomSampler(torch.from_numpy(w), len(w), replacement=True, generator=torch.Generator().manual_seed(seed))
+
+def linear_probe(train:np.ndarray, ytrain:np.ndarray, # training features (n, d) and labels; -1 = unlabelled, not trained on
+                 test:np.ndarray, ytest:np.ndarray,
+                 epochs:int=30, lr:float=1e-2, weight_decay:float=1e-4, batch_size:int=256, seed:int=0,
+                 device:str|torch.device|None=None, # e.g. 'cpu', 'cuda:1'; default: `get_device()`
+                 sample_weights:np.ndarray|None=None, # one weight >= 0 per training row: rows drawn in proportion (seeded), as many per epoch as labelled rows
+                 sampler:Sampler|None=None, # or any sampler over the training rows (e.g. cfw_nb.cfw.WeightedSampler); it must not draw unlabelled rows
+                 floor:float=0.3, # `fit_standardizer`'s floor on the features' scales
+                ) -> dict:
+    "Train a linear classifier on frozen, standardised features; accuracy, balanced accuracy and per-class recall on the holdout."
+    keep, device = np.asarray(ytrain) >= 0, get_device(device)
+    rows = _probe_sampler(keep, sample_weights, sampler, seed)
     xtr, ytr = torch.as_tensor(np.asarray(train, np.float32)[keep]), torch.as_tensor(np.asarray(ytrain)[keep], dtype=torch.long)
     xte, yte = torch.as_tensor(np.asarray(test, np.float32)), torch.as_tensor(np.asarray(ytest), dtype=torch.long)
-    mu, sd = xtr.mean(0), xtr.std(0).clamp(min=1e-6)
-    xtr, xte = (xtr - mu) / sd, (xte - mu) / sd
+    mu, scale = (torch.from_numpy(a) for a in fit_standardizer(xtr, floor))
+    xtr, xte = (xtr - mu) / scale, (xte - mu) / scale
     n_classes = int(max(ytr.max(), yte.max())) + 1
     torch.manual_seed(seed)
     head = nn.Linear(xtr.shape[1], n_classes)
-    t = Trainer(head, F.cross_entropy, make_loader(TensorDataset(xtr, ytr), batch_size, seed=seed), device=device,
+    t = Trainer(head, F.cross_entropy, make_loader(TensorDataset(xtr, ytr), batch_size, sampler=rows, seed=seed, device=device), device=device,
                 cfg=TrainConfig(epochs=epochs, optimizer='adamw', lr=lr, weight_decay=weight_decay, schedule='cosine', seed=seed, progress=False))
     t.fit()
     with torch.no_grad(): pred = head.cpu()(xte).argmax(1).numpy()

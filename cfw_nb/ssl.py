@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from .core import Config, load_torch
+from .core import Config, get_device, load_torch, set_seed
 from .engine import TrainConfig, Trainer, make_loader, to_device
 
 # %% ../nbs/03_ssl.ipynb #b2b1a243
@@ -50,13 +50,18 @@ class AugConfig(Config):
 
     @classmethod
     def grey28(cls, **kw):
-        "Defaults for 28 px grey images."
+        "Defaults for 28 px grey images that may be mirrored (clothing, Fashion-MNIST); not for digits or text: see `digits28`."
         return cls(**{'size': 28, 'crop_scale': (0.3, 1.0), 'jitter_p': 0.8, 'brightness': 0.4, 'contrast': 0.4, 'blur_p': 0.2,
                       'blur_sigma': (0.1, 1.0), **kw})
 
     @classmethod
+    def digits28(cls, **kw):
+        "Defaults for 28 px grey digits and text-like images (MNIST, scikit-learn digits): `grey28` without flips."
+        return cls.grey28(**{'flip_p': 0.0, **kw})
+
+    @classmethod
     def color224(cls, **kw):
-        "Defaults for 224 px colour images (SimCLR's ImageNet settings)."
+        "Defaults for 224 px colour photographs (SimCLR's ImageNet settings, with flips; `flip_p=0` where classes depend on left and right)."
         return cls(**{'size': 224, 'crop_scale': (0.08, 1.0), 'jitter_p': 0.8, 'brightness': 0.4, 'contrast': 0.4, 'saturation': 0.4,
                       'hue': 0.1, 'grayscale_p': 0.2, 'blur_p': 0.5, 'blur_sigma': (0.1, 2.0), **kw})
 
@@ -329,9 +334,10 @@ def simclr_loss(temperature:float=0.5):
 
 # %% ../nbs/03_ssl.ipynb #d9e62545
 @torch.no_grad()
-def embed(encode, loader, device, amp_dtype=None) -> tuple:
+def embed(encode, loader, device:str|torch.device|None=None, # default: `get_device()`
+          amp_dtype:torch.dtype|None=None) -> tuple:
     "Features of every batch of `loader` (images, labels) through `encode`, as CPU tensors `(features, labels)`."
-    feats, labels = [], []
+    device, feats, labels = get_device(device), [], []
     for batch in loader:
         x, y = batch if isinstance(batch, (list, tuple)) else (batch, None)
         with torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else torch.autocast(device.type, enabled=False):
@@ -384,7 +390,7 @@ class SSLConfig(Config):
     batch_size: int = 256
     mean: tuple[float, ...] = (0.5,)
     std: tuple[float, ...] = (0.5,)
-    aug: AugConfig = dataclasses.field(default_factory=AugConfig.grey28)
+    aug: AugConfig = dataclasses.field(default_factory=AugConfig.grey28) # Fashion-MNIST's; AugConfig.digits28() for digits
     train: TrainConfig = dataclasses.field(default_factory=lambda: TrainConfig(epochs=5, optimizer='adamw', lr=2e-3, weight_decay=1e-4, schedule='cosine'))
     knn_k: int = 20
     num_workers: int = 0
@@ -395,12 +401,16 @@ def build_simclr(cfg:SSLConfig) -> SimCLR:
     return SimCLR(backbone, dim, cfg.aug, cfg.proj_hidden, cfg.proj_dim, cfg.mean, cfg.std)
 
 def pretrain_simclr(train_ds:Dataset, # images (and ignored labels) to learn from
-                    cfg:SSLConfig|None=None, run_dir=None, device=None,
+                    cfg:SSLConfig|None=None, run_dir=None,
+                    device:str|torch.device|None=None, # e.g. 'cpu', 'cuda:1'; default: `get_device()`
                     monitor:tuple|None=None, # (bank dataset, holdout dataset) with labels, for the kNN monitor
-                    model:SimCLR|None=None, resume:bool=False) -> tuple:
+                    model:SimCLR|None=None, # default: `build_simclr(cfg)`, seeded with `cfg.train.seed`
+                    resume:bool=False) -> tuple:
     "Pretrain a SimCLR model on the engine; return `(model, history)`."
-    cfg = cfg or SSLConfig()
-    model = model or build_simclr(cfg)
+    cfg, device = cfg or SSLConfig(), get_device(device)
+    if model is None:
+        set_seed(cfg.train.seed, cfg.train.deterministic)   # the initial weights follow the seed too
+        model = build_simclr(cfg)
     train_cfg = cfg.train if monitor is not None or cfg.train.monitor is not None else cfg.train.replace(monitor='train_loss')
     callbacks = []
     if monitor is not None:

@@ -9,7 +9,7 @@ __all__ = ['Classifier', 'backbone_from_ssl', 'classifier_from_ssl', 'layer_pref
            'ExperimentMismatch', 'Experiment', 'run_experiment', 'summarize_runs', 'format_summary',
            'add_validation_split', 'HeadsDataset']
 
-# %% ../nbs/07_training.ipynb #8dda513f
+# %% ../nbs/07_training.ipynb #c965d6f2
 import dataclasses, itertools
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -29,7 +29,7 @@ from .ingestion import SampleSet
 from .metrics import Evaluator
 from .ssl import CheckpointError, SSLConfig, create_backbone, load_backbone_weights
 
-# %% ../nbs/07_training.ipynb #4ffbdec0
+# %% ../nbs/07_training.ipynb #95f609f2
 class Classifier(nn.Module):
     "A backbone and one linear head (`n_classes` an int) or several named heads (a dict head -> number of classes)."
     def __init__(self, backbone:nn.Module, # images (N, C, H, W) -> features (N, dim)
@@ -64,7 +64,7 @@ class Classifier(nn.Module):
         h = self.drop(self.features(x))
         return {k: m(h) for k, m in self.heads.items()} if self.multi else self.head(h)
 
-# %% ../nbs/07_training.ipynb #0b202bd4
+# %% ../nbs/07_training.ipynb #377afc94
 def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / best.pt, or a SimCLR state dict
                       cfg:SSLConfig|None=None, # the pretraining configuration (backbone name, input channels)
                      ) -> tuple:
@@ -86,7 +86,7 @@ def classifier_from_ssl(checkpoint:str|Path|dict, n_classes:int|dict, cfg:SSLCon
     backbone, dim = backbone_from_ssl(checkpoint, cfg)
     return Classifier(backbone, dim, n_classes, cfg.mean, cfg.std, dropout, freeze_backbone)
 
-# %% ../nbs/07_training.ipynb #08441c8f
+# %% ../nbs/07_training.ipynb #6edd61b9
 def layer_prefixes(module:nn.Module, prefix:str='') -> list:
     "Parameter-name prefixes of a module's layers in forward order; `Sequential` / `ModuleList` children are opened up."
     out = []
@@ -108,7 +108,7 @@ def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbon
     scales = {p: backbone_scale * layer_decay ** (len(layers) - 1 - i) for i, p in enumerate(layers)}
     return {'backbone.': min(scales.values(), default=backbone_scale), **scales}   # parameters outside any layer: the lowest rate
 
-# %% ../nbs/07_training.ipynb #86790be2
+# %% ../nbs/07_training.ipynb #5b59f498
 def classification_loss(logits:torch.Tensor, # (N, C)
                         target:torch.Tensor, # (N,) class ids; `ignore_index` = missing
                         gamma:float=0.0, # focal-loss exponent; 0 = cross-entropy
@@ -129,7 +129,7 @@ def classification_loss(logits:torch.Tensor, # (N, C)
     w = labelled.to(ce.dtype) if weight is None else weight.to(ce.dtype)[safe] * labelled
     return (w * ce).sum() / w.sum().clamp(min=torch.finfo(ce.dtype).tiny)
 
-# %% ../nbs/07_training.ipynb #0258dcd4
+# %% ../nbs/07_training.ipynb #4d5fe17c
 def effective_number_weights(counts:Sequence, # training samples per class
                              beta:float=0.999) -> np.ndarray:
     "Per-class loss weights `(1 - beta) / (1 - beta ** n)`, averaging 1 over the classes with samples (0 for empty ones)."
@@ -139,7 +139,7 @@ def effective_number_weights(counts:Sequence, # training samples per class
     w = np.where(n > 0, (1 - beta) / (1 - beta ** np.maximum(n, 1)), 0.0)
     return w / w[n > 0].mean()
 
-# %% ../nbs/07_training.ipynb #8e966a3d
+# %% ../nbs/07_training.ipynb #eb0adb78
 @dataclasses.dataclass
 class LossConfig(Config):
     "The classification loss: cross-entropy and its long-tail variants."
@@ -159,7 +159,7 @@ class LossConfig(Config):
         "Whether the loss reads the training labels' class counts."
         return self.class_weights != 'none' or self.logit_adjust > 0
 
-# %% ../nbs/07_training.ipynb #df62dded
+# %% ../nbs/07_training.ipynb #5cadae38
 class ClassifierLoss:
     "The engine loss of a (multi-head) classifier: `LossConfig` applied per head, missing labels ignored."
     def __init__(self, cfg:LossConfig, train_counts:Sequence|dict|None=None): # class counts (per head), for weights and priors
@@ -188,7 +188,7 @@ class ClassifierLoss:
         total = sum(self.cfg.head_weights.get(h, 1.0) * terms[f"loss_{h}"] for h in heads)
         return {'loss': total, **terms}
 
-# %% ../nbs/07_training.ipynb #76da6c2a
+# %% ../nbs/07_training.ipynb #8d7e24c7
 def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
                  labels:np.ndarray|None=None, # training labels, for 'class_balanced'
                  weights:dict|None=None, # sampler name -> one weight per training sample
@@ -204,7 +204,7 @@ def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
     if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
     return DistributedWeightedSampler(w, seed=seed) if dist_info()[1] > 1 else WeightedSampler(w, seed=seed)
 
-# %% ../nbs/07_training.ipynb #04d070c6
+# %% ../nbs/07_training.ipynb #22cdfe5b
 def cfw_from_bundle(bundle:str|Path, # a feature bundle folder (notebook 04)
                     cfg:CFWConfig|None=None,
                     split:str|None='train', # rows of this split only; None: every row
@@ -236,7 +236,7 @@ def sampler_weights(source, # weights (array), a weights folder, or a feature bu
     if fmt != 'cfw_nb.features/1': raise ValueError(f"{source} is neither a CFW weights folder nor a feature bundle (meta.json format {fmt!r})")
     return align_weights(cfw_from_bundle(source, cfg, split, workers), keys, labels)
 
-# %% ../nbs/07_training.ipynb #8d30bfa2
+# %% ../nbs/07_training.ipynb #9e462b87
 @torch.no_grad()
 def predict(model:nn.Module, dataset:Dataset, batch_size:int=1024, device=None, num_workers:int=0) -> tuple:
     "`(outputs, targets)` of a model over a dataset, on the CPU (dicts of tensors for several heads)."
@@ -255,7 +255,7 @@ def evaluate(model:nn.Module, dataset:Dataset, evaluator:Evaluator, batch_size:i
     "The evaluator's scores and confusion matrices of a model on a dataset."
     return evaluator(*predict(model, dataset, batch_size, device))
 
-# %% ../nbs/07_training.ipynb #c1b884cc
+# %% ../nbs/07_training.ipynb #304cf01c
 @dataclasses.dataclass
 class ExperimentConfig(Config):
     "A comparison of samplers: the same model, data, budget and seeds for each."
@@ -289,7 +289,7 @@ def _check_select(score:str, classes:list|dict):
     known = sorted({k for k, v in r.items() if not isinstance(v, dict)} | {'loss'} | {f"loss_{h}" for h in heads if h is not None})
     if score not in known: raise ValueError(f"ExperimentConfig.select {score!r} is not a validation score; choose one of {known}")
 
-# %% ../nbs/07_training.ipynb #858cb91a
+# %% ../nbs/07_training.ipynb #e0014c26
 class ExperimentMismatch(ValueError):
     "An experiment folder that holds another experiment (other data, settings, model or weights)."
 
@@ -311,7 +311,7 @@ def _check_record(path:Path, new:dict) -> dict:
     if merged != old: write_json(f, merged)
     return merged
 
-# %% ../nbs/07_training.ipynb #071f8ec8
+# %% ../nbs/07_training.ipynb #57d913ec
 def _counts(labels, n:int) -> np.ndarray:
     l = np.asarray(labels); return np.bincount(l[l >= 0], minlength=n)
 
@@ -349,7 +349,7 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
         result['test_confusion'] = {k: v for k, v in scores.items() if isinstance(v, dict)}
     return result
 
-# %% ../nbs/07_training.ipynb #e1be7be5
+# %% ../nbs/07_training.ipynb #1a268b3b
 @dataclasses.dataclass
 class Experiment:
     "The results of `run_experiment`: one row per sampler x seed, and the summary against uniform sampling."
@@ -417,7 +417,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
         write_text(out/'results.csv', table.to_csv(index=False)); write_text(out/'summary.csv', summary.to_csv())
     return Experiment(table, summary, out)
 
-# %% ../nbs/07_training.ipynb #bf3d933d
+# %% ../nbs/07_training.ipynb #01c488c3
 def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experiment's table)
                    scores:Sequence|None=None, # columns to summarise; default: the test scores (else validation)
                    baseline:str='uniform') -> pd.DataFrame:
@@ -447,7 +447,7 @@ def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
         return s
     return summary.apply(cell, axis=1).unstack('score')
 
-# %% ../nbs/07_training.ipynb #bf512af7
+# %% ../nbs/07_training.ipynb #3bfa97ea
 def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_mnist()
                          kept:SampleSet, # a reduced version of it, e.g. its long tail
                          per_class:int, seed:int=0, split:str='train', name:str='val') -> SampleSet:
@@ -465,7 +465,7 @@ def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_
     return SampleSet(pd.concat([kept.table, extra], ignore_index=True), kept.label_names, kept.images, kept.root, kept.name,
                      {**kept.meta, 'validation': {'from': split, 'per_class': per_class, 'seed': seed}})
 
-# %% ../nbs/07_training.ipynb #bd5b2a4f
+# %% ../nbs/07_training.ipynb #05b5b6d6
 class HeadsDataset(Dataset):
     "Inputs with a dict of targets, one per head (`-1` = missing): the dataset of a multi-head classifier."
     def __init__(self, x:torch.Tensor, # inputs, first dimension the samples
