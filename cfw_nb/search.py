@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['grid_search', 'SearchParam', 'search_space', 'require_optuna', 'optuna_search', 'require_ray', 'ray_search']
 
-# %% ../nbs/07a_search.ipynb #f6f9794e
+# %% ../nbs/07a_search.ipynb #e0597296
 import contextlib, dataclasses, io, itertools, json, os, shutil
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -18,7 +18,7 @@ from .core import fingerprint, read_json, write_json, write_text
 from .engine import NonFiniteLossError, TrainConfig
 from .training import ExperimentConfig, ExperimentMismatch, run_experiment, selected_score
 
-# %% ../nbs/07a_search.ipynb #7c5249a1
+# %% ../nbs/07a_search.ipynb #8723db58
 _SET_BY_RUNNER = ('seed', 'monitor', 'mode')  # run_experiment sets these per run
 
 def _check_fields(names, where:str='search space'):
@@ -28,7 +28,7 @@ def _check_fields(names, where:str='search space'):
     fixed = [k for k in names if k in _SET_BY_RUNNER]
     if fixed: raise ValueError(f"TrainConfig field(s) {fixed} in the {where} are set by run_experiment for every run; search something else")
 
-# %% ../nbs/07a_search.ipynb #cd2f0b03
+# %% ../nbs/07a_search.ipynb #b7bdcdb5
 def grid_search(space:dict, # TrainConfig field -> list of values to try
                 make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; validation is required
                 out:str|Path, cfg:ExperimentConfig|None=None, weights:dict|None=None, device=None, verbose:bool=True) -> pd.DataFrame:
@@ -40,15 +40,16 @@ def grid_search(space:dict, # TrainConfig field -> list of values to try
     for i, values in enumerate(itertools.product(*(space[k] for k in keys))):
         params = dict(zip(keys, values))
         trial_cfg = cfg.replace(train=cfg.train.replace(**params))
-        exp = run_experiment(make_model, train, labels, classes, out/f"trial-{i:03d}", trial_cfg, val=val, weights=weights, device=device, verbose=False)
+        name = ','.join(f"{k}={v}" for k, v in params.items()).replace('/', '_').replace(' ', '')
+        exp = run_experiment(make_model, train, labels, classes, out/name, trial_cfg, val=val, weights=weights, device=device, verbose=False)
         score = exp.table[f"val_{select}"]
-        rows.append({'trial': i, **params, 'score': score.mean(), 'score_std': score.std(ddof=1) if len(score) > 1 else float('nan'), 'runs': len(score)})
+        rows.append({'trial': i, **params, 'folder': name, 'score': score.mean(), 'score_std': score.std(ddof=1) if len(score) > 1 else float('nan'), 'runs': len(score)})
         if verbose: print(f"trial {i}: {params} -> validation {select} {score.mean():.4f}")
     table = pd.DataFrame(rows).sort_values('score', ascending=mode == 'min', kind='stable').reset_index(drop=True)
     write_text(out/'grid.csv', table.to_csv(index=False))
     return table
 
-# %% ../nbs/07a_search.ipynb #bc992994
+# %% ../nbs/07a_search.ipynb #1f07fdb0
 @dataclasses.dataclass(frozen=True)
 class SearchParam:
     "One dimension of a search space: a float or int range (both ends included; log-scaled if `log`), or a list of choices."
@@ -89,7 +90,7 @@ class SearchParam:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)): return False
         return self.low <= value <= self.high and (self.kind == 'float' or float(value).is_integer())
 
-# %% ../nbs/07a_search.ipynb #93c8d104
+# %% ../nbs/07a_search.ipynb #96f70d75
 def search_space(space:dict, # TrainConfig field -> SearchParam or its tuple form
                 ) -> dict:
     "The space as field -> `SearchParam`, checked against `TrainConfig`."
@@ -98,7 +99,7 @@ def search_space(space:dict, # TrainConfig field -> SearchParam or its tuple for
     if 'epochs' in space: raise ValueError("'epochs' is the budget that pruning shares out: set cfg.train.epochs and search other fields")
     return {k: SearchParam.parse(v) for k, v in space.items()}
 
-# %% ../nbs/07a_search.ipynb #245ebc16
+# %% ../nbs/07a_search.ipynb #79f48030
 class _EpochReport:
     "Engine callback: each epoch's validation score to `send(step, value)`, the step counted over the experiment's runs."
     def __init__(self, cfg:ExperimentConfig, send:Callable, replay:bool=False): # replay: send a resumed run's earlier epochs first
@@ -158,14 +159,14 @@ def _exclusive(path:Path):
     try: yield
     finally: f.close()
 
-# %% ../nbs/07a_search.ipynb #ef4b1d93
+# %% ../nbs/07a_search.ipynb #a41f886f
 def require_optuna():
     "Import Optuna, or fail saying how to install it."
     try: import optuna
     except ImportError: raise ImportError("optuna_search needs Optuna: pip install 'cfw_nb[hpo]' (or pip install optuna)") from None
     return optuna
 
-# %% ../nbs/07a_search.ipynb #500756fe
+# %% ../nbs/07a_search.ipynb #91e1b837
 def _optuna_study(optuna, space:dict, record:dict, first:list, storage:str, study_name:str, pruner, mode:str='max'):
     "Create the study, or load it and check that it holds this search; the pruner set."
     if isinstance(pruner, str):
@@ -193,7 +194,7 @@ def _finished(optuna, study) -> int:
     S = optuna.trial.TrialState
     return sum(t.state in (S.COMPLETE, S.PRUNED) or (t.state == S.FAIL and t.user_attrs.get('caught', False)) for t in study.get_trials(deepcopy=False))
 
-# %% ../nbs/07a_search.ipynb #48a36fc0
+# %% ../nbs/07a_search.ipynb #2d554737
 def _optuna_objective(optuna, space:dict, cfg:ExperimentConfig, select:str, out:Path, catch:tuple, run:Callable) -> Callable:
     "The objective: one experiment per trial in its folder, reporting per epoch, pruned folders removed."
     def objective(trial):
@@ -225,7 +226,7 @@ def _suggest(p:SearchParam, trial, name:str):
     if p.kind == 'int': return trial.suggest_int(name, int(p.low), int(p.high), log=p.log)
     return trial.suggest_float(name, p.low, p.high, log=p.log)
 
-# %% ../nbs/07a_search.ipynb #2e9b8d64
+# %% ../nbs/07a_search.ipynb #7d41f09f
 def _optuna_table(optuna, study, space:dict, mode:str='max') -> pd.DataFrame:
     "One row per trial: state, parameters, score, the epochs it reported, its folder and what happened."
     S, rows = optuna.trial.TrialState, []
@@ -241,7 +242,7 @@ def _optuna_table(optuna, study, space:dict, mode:str='max') -> pd.DataFrame:
                      'folder': t.user_attrs.get('folder') if t.state not in (S.PRUNED, S.FAIL) or killed else None})  # the others' folders are removed
     return pd.DataFrame(rows).sort_values('score', ascending=mode == 'min', kind='stable', na_position='last').reset_index(drop=True)
 
-# %% ../nbs/07a_search.ipynb #e82497b8
+# %% ../nbs/07a_search.ipynb #c57f3b6c
 def optuna_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple form
                   make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; validation is required
                   out:str|Path, # the search folder: study.db, search.lock, optuna.csv and one experiment folder per trial
@@ -287,14 +288,14 @@ def _print_trial(t, select:str):
             + (f", validation {select} {iv[max(iv)]:.4f}" if iv else '') + (f" ({t.user_attrs['error']})" if 'error' in t.user_attrs else ''))
     print(f"trial {t.number}: {t.params} -> {what}")
 
-# %% ../nbs/07a_search.ipynb #7486b44c
+# %% ../nbs/07a_search.ipynb #90f9ae7b
 def require_ray():
     "Import Ray Tune, or fail saying how to install it."
     try: from ray import tune
     except ImportError: raise ImportError("ray_search needs Ray Tune: pip install 'cfw_nb[ray]' (or pip install 'ray[tune]')") from None
     return tune
 
-# %% ../nbs/07a_search.ipynb #1f21139f
+# %% ../nbs/07a_search.ipynb #2ab91a3e
 def _to_ray(tune, p:SearchParam):
     "The Ray Tune sampling domain of a `SearchParam`."
     if p.kind == 'categorical': return tune.choice(list(p.choices))
@@ -322,7 +323,7 @@ def _ray_trial(config:dict, make_model=None, train=None, labels=None, classes=No
     last = pd.read_json(folder/'runs'/report.runs[-1]/'history.jsonl', lines=True)[metric].iloc[-1]
     tune.report({'step': report.total, metric: float(last), 'score': float(exp.table[metric].mean())})   # ASHA may stop the trial here: nothing follows
 
-# %% ../nbs/07a_search.ipynb #085909fd
+# %% ../nbs/07a_search.ipynb #5b6b9e7a
 def _ray_table(grid, space:dict, select:str, mode:str='max') -> pd.DataFrame:
     "One row per Ray trial: state, parameters, score, epochs reported, last score, folder and error."
     rows = []
@@ -337,7 +338,7 @@ def _ray_table(grid, space:dict, select:str, mode:str='max') -> pd.DataFrame:
                      'folder': f"trial-{tid}" if done else None})
     return pd.DataFrame(rows).sort_values(['score', 'trial'], ascending=[mode == 'min', True], kind='stable', na_position='last').reset_index(drop=True)
 
-# %% ../nbs/07a_search.ipynb #cd7a2eae
+# %% ../nbs/07a_search.ipynb #a14d9223
 def ray_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple form
                make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; all picklable
                out:str|Path, # the search folder (shared by every machine): ray.json, ray.csv, out/ray (Ray's state), one folder per trial
