@@ -84,8 +84,9 @@ def make_loader(dataset, # a map-style torch Dataset
                       pin_memory=device.type == 'cuda', persistent_workers=persistent_workers and num_workers > 0)
 
 # %% ../nbs/00a_engine.ipynb #58b824fc
-def to_device(obj, device:torch.device, channels_last:bool=False):
+def to_device(obj, device:torch.device|str, channels_last:bool=False):
     "`obj` with every tensor in it moved to `device` (non-blocking on CUDA); 4-D float tensors optionally channels_last."
+    if isinstance(device, str): device = torch.device(device)
     if isinstance(obj, torch.Tensor):
         obj = obj.to(device, non_blocking=device.type == 'cuda')
         if channels_last and obj.ndim == 4 and obj.is_floating_point(): obj = obj.contiguous(memory_format=torch.channels_last)
@@ -96,8 +97,9 @@ def to_device(obj, device:torch.device, channels_last:bool=False):
 
 # %% ../nbs/00a_engine.ipynb #e68cbbef
 def autocast_dtype(amp:str, # 'auto', 'off', 'bf16' or 'fp16'
-                   device:torch.device) -> torch.dtype|None:
+                   device:torch.device|str) -> torch.dtype|None:
     "The autocast dtype for `amp` on `device`, or None for plain fp32."
+    device = get_device(device)
     if amp not in ('auto', 'off', 'bf16', 'fp16'): raise ValueError(f"amp must be 'auto', 'off', 'bf16' or 'fp16', got {amp!r}")
     if amp == 'off' or (amp == 'auto' and device.type != 'cuda'): return None
     if amp == 'fp16':

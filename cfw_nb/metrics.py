@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['confusion_matrix', 'per_class_metrics', 'shot_groups', 'summarize', 'collapse_check', 'Evaluator', 'plot_confusion']
 
-# %% ../nbs/06_metrics.ipynb #e681dde7
+# %% ../nbs/06_metrics.ipynb #a02cfabf
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
-# %% ../nbs/06_metrics.ipynb #64de933a
+# %% ../nbs/06_metrics.ipynb #4343c57a
 def _as_int_array(x, name:str) -> np.ndarray:
     "Labels or predictions as a 1-D int64 numpy array (from a list, an array or a tensor on any device)."
     if isinstance(x, torch.Tensor): x = x.detach().cpu().numpy()
@@ -22,7 +22,7 @@ def _as_int_array(x, name:str) -> np.ndarray:
         if not np.issubdtype(a.dtype, np.floating) or not np.all(a == np.round(a)): raise ValueError(f"{name} must hold integer class ids, got dtype {a.dtype}")
     return a.astype(np.int64, copy=False)
 
-# %% ../nbs/06_metrics.ipynb #32a4fa81
+# %% ../nbs/06_metrics.ipynb #f44f3b6e
 def confusion_matrix(pred, # predicted class per sample
                      target, # true class per sample; `ignore_index` = missing label
                      n_classes:int,
@@ -40,7 +40,7 @@ def confusion_matrix(pred, # predicted class per sample
             raise ValueError(f"{name} of sample {i} is {int(a[bad][0])}, outside the {n_classes} classes [0, {n_classes})")
     return np.bincount(target * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
-# %% ../nbs/06_metrics.ipynb #2c7e217b
+# %% ../nbs/06_metrics.ipynb #50e2f310
 def per_class_metrics(cm:np.ndarray, # confusion matrix, rows true, columns predicted
                       names:Sequence|None=None, # class names; default: the class ids
                      ) -> pd.DataFrame:
@@ -57,7 +57,7 @@ def per_class_metrics(cm:np.ndarray, # confusion matrix, rows true, columns pred
     return pd.DataFrame({'precision': precision, 'recall': recall, 'f1': f1, 'support': support.astype(np.int64),
                          'predicted': predicted.astype(np.int64)}, index=idx)
 
-# %% ../nbs/06_metrics.ipynb #a3fab7c6
+# %% ../nbs/06_metrics.ipynb #62cac77b
 def shot_groups(train_counts, # training samples per class
                 many:int=100, # more than this: 'many'
                 few:int=20, # fewer than this: 'few'; in between (inclusive): 'medium'
@@ -67,7 +67,7 @@ def shot_groups(train_counts, # training samples per class
     if few > many: raise ValueError(f"few ({few}) must not exceed many ({many})")
     return np.where(c > many, 'many', np.where(c < few, 'few', 'medium'))
 
-# %% ../nbs/06_metrics.ipynb #362b85a8
+# %% ../nbs/06_metrics.ipynb #2ee88e54
 def summarize(cm:np.ndarray, # confusion matrix, rows true, columns predicted
               train_counts=None, # training samples per class, for many / medium / few-shot accuracy
               many:int=100, few:int=20) -> dict:
@@ -92,7 +92,7 @@ def summarize(cm:np.ndarray, # confusion matrix, rows true, columns predicted
             out[f'{g}_acc'] = tp[m].sum() / support[m].sum() if support[m].sum() else nan
     return {k: float(v) if isinstance(v, (float, np.floating)) else v for k, v in out.items()}
 
-# %% ../nbs/06_metrics.ipynb #2e24dde0
+# %% ../nbs/06_metrics.ipynb #97e2e18b
 def collapse_check(cm:np.ndarray, # confusion matrix, rows true, columns predicted
                    excess:float=0.25, # flag when the top class's predicted share exceeds its true share by this much
                    entropy_ratio:float=0.5, # ... or the predictions' entropy is below this fraction of the targets'
@@ -102,7 +102,7 @@ def collapse_check(cm:np.ndarray, # confusion matrix, rows true, columns predict
     cm = np.asarray(cm, dtype=np.float64)
     n = cm.sum()
     if n == 0: return {'collapsed': False, 'top_class': -1, 'top_share': float('nan'), 'top_true_share': float('nan'),
-                       'excess_share': float('nan'), 'pred_entropy': float('nan'), 'never_predicted': 0}
+                       'excess_share': float('nan'), 'entropy_ratio': float('nan'), 'never_predicted': 0}
     pred, true = cm.sum(0) / n, cm.sum(1) / n
     ent = lambda p: max(0.0, float(-(p[p > 0] * np.log(p[p > 0])).sum()))
     top = int(pred.argmax())
@@ -111,11 +111,11 @@ def collapse_check(cm:np.ndarray, # confusion matrix, rows true, columns predict
     present = true > 0
     never = int((present & (pred == 0)).sum())
     out = {'top_class': top, 'top_share': float(pred[top]), 'top_true_share': float(true[top]),
-           'excess_share': float(pred[top] - true[top]), 'pred_entropy': ratio, 'never_predicted': never}
+           'excess_share': float(pred[top] - true[top]), 'entropy_ratio': ratio, 'never_predicted': never}
     out['collapsed'] = bool(out['excess_share'] > excess or ratio < entropy_ratio or (present.sum() > 1 and never >= never_share * present.sum()))
     return out
 
-# %% ../nbs/06_metrics.ipynb #1d46d84e
+# %% ../nbs/06_metrics.ipynb #1d2889f8
 def _pred(out) -> torch.Tensor:
     "Predicted classes of logits (N, C); already-made predictions (N,) pass through."
     out = torch.as_tensor(out)
@@ -153,14 +153,14 @@ class Evaluator:
             c = collapse_check(cm, **self.collapse)
             out.update({f"{pre}{k}": v for k, v in s.items() if k != 'n'})
             out.update({f"{pre}collapsed": float(c['collapsed']), f"{pre}top_share": c['top_share'],
-                        f"{pre}pred_entropy": c['pred_entropy'], f"{pre}never_predicted": float(c['never_predicted'])})
+                        f"{pre}entropy_ratio": c['entropy_ratio'], f"{pre}never_predicted": float(c['never_predicted'])})
             out[f"{pre}confusion"] = {'classes': self.classes[h], 'matrix': cm.tolist()}
         if self.multi:
             out['mean_bacc'] = float(np.nanmean([out[f"{h}_bacc"] for h in self.classes]))
             out['collapsed_heads'] = float(sum(out[f"{h}_collapsed"] for h in self.classes))
         return out
 
-# %% ../nbs/06_metrics.ipynb #495eb375
+# %% ../nbs/06_metrics.ipynb #37ee3d38
 def plot_confusion(cm:np.ndarray, names:Sequence|None=None, normalize:bool=True, # rows as recall (each true class sums to 1)
                    ax=None, title:str|None=None):
     "A confusion matrix as an annotated image (rows true, columns predicted); returns the axes."

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['grid_search', 'SearchParam', 'search_space', 'require_optuna', 'optuna_search', 'require_ray', 'ray_search']
 
-# %% ../nbs/07a_search.ipynb #e0597296
+# %% ../nbs/07a_search.ipynb #26ca4e13
 import contextlib, dataclasses, io, itertools, json, os, shutil
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -16,9 +16,9 @@ from torch.utils.data import Dataset
 
 from .core import fingerprint, read_json, write_json, write_text
 from .engine import NonFiniteLossError, TrainConfig
-from .training import ExperimentConfig, ExperimentMismatch, run_experiment, selected_score
+from .training import ExperimentConfig, ExperimentMismatch, resolve_weights, run_experiment, selected_score
 
-# %% ../nbs/07a_search.ipynb #8723db58
+# %% ../nbs/07a_search.ipynb #ddbafd17
 _SET_BY_RUNNER = ('seed', 'monitor', 'mode')  # run_experiment sets these per run
 
 def _check_fields(names, where:str='search space'):
@@ -28,28 +28,47 @@ def _check_fields(names, where:str='search space'):
     fixed = [k for k in names if k in _SET_BY_RUNNER]
     if fixed: raise ValueError(f"TrainConfig field(s) {fixed} in the {where} are set by run_experiment for every run; search something else")
 
-# %% ../nbs/07a_search.ipynb #b7bdcdb5
+# %% ../nbs/07a_search.ipynb #b6149a25
+def _value_name(v) -> str:
+    "A value as part of a folder name: numbers in one spelling (1e-3 and 0.001 alike), text without separators, anything else by fingerprint."
+    if isinstance(v, bool) or v is None: return str(v)
+    if isinstance(v, (int, float, np.number)): return repr(float(v)) if isinstance(v, (float, np.floating)) else str(int(v))
+    if isinstance(v, str) and v.replace('_', '').replace('-', '').replace('.', '').isalnum(): return v
+    return 'v' + fingerprint(v)[:10]
+
 def grid_search(space:dict, # TrainConfig field -> list of values to try
                 make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; validation is required
-                out:str|Path, cfg:ExperimentConfig|None=None, weights:dict|None=None, device=None, verbose:bool=True) -> pd.DataFrame:
+                out:str|Path, cfg:ExperimentConfig|None=None,
+                weights:dict|None=None, keys=None, # label-free samplers' weights, as for run_experiment (folders and bundles read once here)
+                device=None, data_id:str|None=None,
+                catch:tuple=(NonFiniteLossError,), # errors that fail one combination (recorded) without stopping the grid
+                callbacks:Sequence=(), verbose:bool=True) -> pd.DataFrame:
     "Every combination of `space` as one experiment, ranked by the mean validation score; written to `out/grid.csv`."
     cfg = cfg or ExperimentConfig(samplers=['uniform'], seeds=[0])
     if val is None: raise ValueError("grid_search selects on a validation split: pass val=")
     _check_fields(space)
-    (select, mode), out, rows, keys = selected_score(cfg, classes), Path(out), [], list(space)
-    for i, values in enumerate(itertools.product(*(space[k] for k in keys))):
-        params = dict(zip(keys, values))
+    weights = resolve_weights(weights, keys, None if isinstance(classes, dict) else labels)
+    (select, mode), out, rows, names = selected_score(cfg, classes), Path(out), [], list(space)
+    for i, values in enumerate(itertools.product(*(space[k] for k in names))):
+        params = dict(zip(names, values))
         trial_cfg = cfg.replace(train=cfg.train.replace(**params))
-        name = ','.join(f"{k}={v}" for k, v in params.items()).replace('/', '_').replace(' ', '')
-        exp = run_experiment(make_model, train, labels, classes, out/name, trial_cfg, val=val, weights=weights, device=device, verbose=False)
+        folder = ','.join(f"{k}={_value_name(v)}" for k, v in params.items())
+        row = {'trial': i, **params, 'folder': folder}
+        try:
+            exp = run_experiment(make_model, train, labels, classes, out/folder, trial_cfg, val=val, weights=weights, device=device,
+                                 data_id=data_id, callbacks=callbacks, verbose=False)
+        except catch as e:
+            rows.append({**row, 'score': float('nan'), 'score_std': float('nan'), 'runs': 0, 'note': f"{type(e).__name__}: {e}"[:300]})
+            if verbose: print(f"trial {i}: {params} -> failed ({type(e).__name__})")
+            continue
         score = exp.table[f"val_{select}"]
-        rows.append({'trial': i, **params, 'folder': name, 'score': score.mean(), 'score_std': score.std(ddof=1) if len(score) > 1 else float('nan'), 'runs': len(score)})
+        rows.append({**row, 'score': score.mean(), 'score_std': score.std(ddof=1) if len(score) > 1 else float('nan'), 'runs': len(score), 'note': ''})
         if verbose: print(f"trial {i}: {params} -> validation {select} {score.mean():.4f}")
-    table = pd.DataFrame(rows).sort_values('score', ascending=mode == 'min', kind='stable').reset_index(drop=True)
+    table = pd.DataFrame(rows).sort_values('score', ascending=mode == 'min', kind='stable', na_position='last').reset_index(drop=True)
     write_text(out/'grid.csv', table.to_csv(index=False))
     return table
 
-# %% ../nbs/07a_search.ipynb #1f07fdb0
+# %% ../nbs/07a_search.ipynb #c80e140b
 @dataclasses.dataclass(frozen=True)
 class SearchParam:
     "One dimension of a search space: a float or int range (both ends included; log-scaled if `log`), or a list of choices."
@@ -90,7 +109,7 @@ class SearchParam:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)): return False
         return self.low <= value <= self.high and (self.kind == 'float' or float(value).is_integer())
 
-# %% ../nbs/07a_search.ipynb #96f70d75
+# %% ../nbs/07a_search.ipynb #0e6aaaca
 def search_space(space:dict, # TrainConfig field -> SearchParam or its tuple form
                 ) -> dict:
     "The space as field -> `SearchParam`, checked against `TrainConfig`."
@@ -99,7 +118,7 @@ def search_space(space:dict, # TrainConfig field -> SearchParam or its tuple for
     if 'epochs' in space: raise ValueError("'epochs' is the budget that pruning shares out: set cfg.train.epochs and search other fields")
     return {k: SearchParam.parse(v) for k, v in space.items()}
 
-# %% ../nbs/07a_search.ipynb #79f48030
+# %% ../nbs/07a_search.ipynb #2074bbd0
 class _EpochReport:
     "Engine callback: each epoch's validation score to `send(step, value)`, the step counted over the experiment's runs."
     def __init__(self, cfg:ExperimentConfig, send:Callable, replay:bool=False): # replay: send a resumed run's earlier epochs first
@@ -159,14 +178,14 @@ def _exclusive(path:Path):
     try: yield
     finally: f.close()
 
-# %% ../nbs/07a_search.ipynb #a41f886f
+# %% ../nbs/07a_search.ipynb #2ead6eb0
 def require_optuna():
     "Import Optuna, or fail saying how to install it."
     try: import optuna
     except ImportError: raise ImportError("optuna_search needs Optuna: pip install 'cfw_nb[hpo]' (or pip install optuna)") from None
     return optuna
 
-# %% ../nbs/07a_search.ipynb #91e1b837
+# %% ../nbs/07a_search.ipynb #3f44226a
 def _optuna_study(optuna, space:dict, record:dict, first:list, storage:str, study_name:str, pruner, mode:str='max'):
     "Create the study, or load it and check that it holds this search; the pruner set."
     if isinstance(pruner, str):
@@ -194,7 +213,7 @@ def _finished(optuna, study) -> int:
     S = optuna.trial.TrialState
     return sum(t.state in (S.COMPLETE, S.PRUNED) or (t.state == S.FAIL and t.user_attrs.get('caught', False)) for t in study.get_trials(deepcopy=False))
 
-# %% ../nbs/07a_search.ipynb #2d554737
+# %% ../nbs/07a_search.ipynb #67c2896d
 def _optuna_objective(optuna, space:dict, cfg:ExperimentConfig, select:str, out:Path, catch:tuple, run:Callable) -> Callable:
     "The objective: one experiment per trial in its folder, reporting per epoch, pruned folders removed."
     def objective(trial):
@@ -226,7 +245,7 @@ def _suggest(p:SearchParam, trial, name:str):
     if p.kind == 'int': return trial.suggest_int(name, int(p.low), int(p.high), log=p.log)
     return trial.suggest_float(name, p.low, p.high, log=p.log)
 
-# %% ../nbs/07a_search.ipynb #7d41f09f
+# %% ../nbs/07a_search.ipynb #d4f72e95
 def _optuna_table(optuna, study, space:dict, mode:str='max') -> pd.DataFrame:
     "One row per trial: state, parameters, score, the epochs it reported, its folder and what happened."
     S, rows = optuna.trial.TrialState, []
@@ -242,7 +261,7 @@ def _optuna_table(optuna, study, space:dict, mode:str='max') -> pd.DataFrame:
                      'folder': t.user_attrs.get('folder') if t.state not in (S.PRUNED, S.FAIL) or killed else None})  # the others' folders are removed
     return pd.DataFrame(rows).sort_values('score', ascending=mode == 'min', kind='stable', na_position='last').reset_index(drop=True)
 
-# %% ../nbs/07a_search.ipynb #c57f3b6c
+# %% ../nbs/07a_search.ipynb #2b3af373
 def optuna_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple form
                   make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; validation is required
                   out:str|Path, # the search folder: study.db, search.lock, optuna.csv and one experiment folder per trial
@@ -252,7 +271,8 @@ def optuna_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple 
                   storage:str|None=None, # an Optuna storage URL; default: the SQLite file out/study.db
                   study_name:str='search',
                   first:Sequence[dict]=(), # settings to try before sampling (e.g. the current defaults); enqueued when the study is created
-                  weights:dict|None=None, device=None,
+                  weights:dict|None=None, keys=None, # label-free samplers' weights, as for run_experiment (folders and bundles read once here)
+                  device=None, data_id:str|None=None,
                   seed:int=0, # seeds the TPE sampler
                   catch:tuple=(NonFiniteLossError,), # errors that fail a trial (it counts) without stopping the search
                   callbacks:Sequence=(), # more engine callbacks for every run
@@ -266,8 +286,9 @@ def optuna_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple 
     first = _first(first, space)
     out.mkdir(parents=True, exist_ok=True)
     storage = storage or f"sqlite:///{(out/'study.db').resolve()}"
+    weights = resolve_weights(weights, keys, None if isinstance(classes, dict) else labels)
     run = lambda folder, trial_cfg, report: run_experiment(make_model, train, labels, classes, folder, trial_cfg, val=val, weights=weights,
-                                                           device=device, callbacks=[report, *callbacks], verbose=False)
+                                                           device=device, data_id=data_id, callbacks=[report, *callbacks], verbose=False)
     level = optuna.logging.get_verbosity(); optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         with _exclusive(out/'search.lock'):
@@ -288,14 +309,14 @@ def _print_trial(t, select:str):
             + (f", validation {select} {iv[max(iv)]:.4f}" if iv else '') + (f" ({t.user_attrs['error']})" if 'error' in t.user_attrs else ''))
     print(f"trial {t.number}: {t.params} -> {what}")
 
-# %% ../nbs/07a_search.ipynb #90f9ae7b
+# %% ../nbs/07a_search.ipynb #f8c89f34
 def require_ray():
     "Import Ray Tune, or fail saying how to install it."
     try: from ray import tune
     except ImportError: raise ImportError("ray_search needs Ray Tune: pip install 'cfw_nb[ray]' (or pip install 'ray[tune]')") from None
     return tune
 
-# %% ../nbs/07a_search.ipynb #2ab91a3e
+# %% ../nbs/07a_search.ipynb #a2e4b1ba
 def _to_ray(tune, p:SearchParam):
     "The Ray Tune sampling domain of a `SearchParam`."
     if p.kind == 'categorical': return tune.choice(list(p.choices))
@@ -312,18 +333,19 @@ def _picklable(**objects):
                             "Use a function of an installed module (or a functools.partial of one) and data that hold no open file, lock or CUDA tensor.") from None
 
 def _ray_trial(config:dict, make_model=None, train=None, labels=None, classes=None, val=None, weights=None, base:dict|None=None,
-               out:str='', select:str='bacc', device:str='cpu'):
+               out:str='', select:str='bacc', device:str='cpu', data_id:str|None=None):
     "One Ray Tune trial (in a worker process): the experiment in out/trial-<id>, its validation score reported per epoch."
     from ray import tune
     cfg = ExperimentConfig.from_dict(base)
     trial_cfg = cfg.replace(train=cfg.train.replace(**{k: v.item() if isinstance(v, np.generic) else v for k, v in config.items()}))
     folder, metric = Path(out)/f"trial-{tune.get_context().get_trial_id()}", f"val_{select}"
     report = _EpochReport(trial_cfg, lambda step, v: tune.report({'step': step, metric: v}) if step < report.total else None)  # the last epoch: below
-    exp = run_experiment(make_model, train, labels, classes, folder, trial_cfg, val=val, weights=weights, device=device, callbacks=[report], verbose=False)
+    exp = run_experiment(make_model, train, labels, classes, folder, trial_cfg, val=val, weights=weights, device=device, data_id=data_id,
+                         callbacks=[report], verbose=False)
     last = pd.read_json(folder/'runs'/report.runs[-1]/'history.jsonl', lines=True)[metric].iloc[-1]
     tune.report({'step': report.total, metric: float(last), 'score': float(exp.table[metric].mean())})   # ASHA may stop the trial here: nothing follows
 
-# %% ../nbs/07a_search.ipynb #5b6b9e7a
+# %% ../nbs/07a_search.ipynb #33b3b7dc
 def _ray_table(grid, space:dict, select:str, mode:str='max') -> pd.DataFrame:
     "One row per Ray trial: state, parameters, score, epochs reported, last score, folder and error."
     rows = []
@@ -338,7 +360,7 @@ def _ray_table(grid, space:dict, select:str, mode:str='max') -> pd.DataFrame:
                      'folder': f"trial-{tid}" if done else None})
     return pd.DataFrame(rows).sort_values(['score', 'trial'], ascending=[mode == 'min', True], kind='stable', na_position='last').reset_index(drop=True)
 
-# %% ../nbs/07a_search.ipynb #a14d9223
+# %% ../nbs/07a_search.ipynb #9435c671
 def ray_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple form
                make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; all picklable
                out:str|Path, # the search folder (shared by every machine): ray.json, ray.csv, out/ray (Ray's state), one folder per trial
@@ -351,7 +373,8 @@ def ray_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple for
                reduction_factor:int=4, # ASHA keeps the best 1/reduction_factor at each rung
                address:str|None=None, # a Ray cluster ('auto' after `ray start`); None: Ray on this machine (or the one this process runs)
                num_cpus:int|None=None, # CPUs of a Ray started here; default: all
-               weights:dict|None=None, seed:int=0, verbose:bool=True) -> pd.DataFrame:
+               weights:dict|None=None, keys=None, # label-free samplers' weights, as for run_experiment (folders and bundles read once here)
+               data_id:str|None=None, seed:int=0, verbose:bool=True) -> pd.DataFrame:
     "Search `space` with Ray Tune and ASHA on the per-epoch validation score, trials in parallel worker processes; the trials table, also in `out/ray.csv`."
     tune = require_ray()
     import ray
@@ -362,6 +385,7 @@ def ray_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple for
     if n_trials < 1 or grace < 1 or reduction_factor < 2: raise ValueError(f"ray_search needs n_trials >= 1, grace >= 1 and reduction_factor >= 2, got {n_trials}, {grace}, {reduction_factor}")
     space, out, (select, mode) = search_space(space), Path(out).resolve(), selected_score(cfg, classes)
     first, resources = _first(first, space), {'cpu': 1, **(resources or {})}
+    weights = resolve_weights(weights, keys, None if isinstance(classes, dict) else labels)
     _picklable(make_model=make_model, train=train, val=val, weights=weights)
     record = _search_record(space, cfg, labels, classes, len(train), n_trials=n_trials, first=first, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -371,7 +395,7 @@ def ray_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple for
     if started: ray.init(address=address, num_cpus=num_cpus if address is None else None, include_dashboard=False, log_to_driver=verbose, configure_logging=False)
     try:
         fn = tune.with_resources(tune.with_parameters(_ray_trial, make_model=make_model, train=train, labels=labels, classes=classes, val=val,
-                                                      weights=weights, base=cfg.to_dict(), out=str(out), select=select,
+                                                      weights=weights, base=cfg.to_dict(), out=str(out), select=select, data_id=data_id,
                                                       device='cuda' if resources.get('gpu', 0) else 'cpu'), resources)
         total = _EpochReport(cfg, None).total
         if tune.Tuner.can_restore(out/'ray'): tuner = tune.Tuner.restore(str(out/'ray'), fn, resume_unfinished=True, resume_errored=False)

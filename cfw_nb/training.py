@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['Classifier', 'backbone_from_ssl', 'classifier_from_ssl', 'layer_prefixes', 'finetune_lr_scales',
            'classification_loss', 'effective_number_weights', 'LossConfig', 'ClassifierLoss', 'make_sampler',
-           'cfw_from_bundle', 'sampler_weights', 'predict', 'evaluate', 'ExperimentConfig', 'selected_score',
-           'ExperimentMismatch', 'Experiment', 'run_experiment', 'summarize_runs', 'format_summary',
+           'cfw_from_bundle', 'sampler_weights', 'resolve_weights', 'predict', 'evaluate', 'ExperimentConfig',
+           'selected_score', 'ExperimentMismatch', 'Experiment', 'run_experiment', 'summarize_runs', 'format_summary',
            'add_validation_split', 'HeadsDataset']
 
-# %% ../nbs/07_training.ipynb #c965d6f2
+# %% ../nbs/07_training.ipynb #8f8d5e89
 import dataclasses, itertools
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -19,17 +19,17 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset, Sampler, TensorDataset
 
 from .cfw import CFWConfig, CFWResult, DistributedWeightedSampler, WeightedSampler, align_weights, class_balanced_weights, compute_cfw, load_weights
 from .core import Config, fingerprint, get_device, load_torch, read_json, set_seed, write_json, write_text
-from .engine import TrainConfig, Trainer, dist_info, make_loader, to_device
+from .engine import TrainConfig, Trainer, autocast_dtype, dist_info, make_loader, to_device
 from .features import load_bundle
 from .ingestion import SampleSet
-from .metrics import Evaluator
+from .metrics import Evaluator, per_class_metrics
 from .ssl import CheckpointError, SSLConfig, create_backbone, load_backbone_weights
 
-# %% ../nbs/07_training.ipynb #95f609f2
+# %% ../nbs/07_training.ipynb #0a15cf28
 class Classifier(nn.Module):
     "A backbone and one linear head (`n_classes` an int) or several named heads (a dict head -> number of classes)."
     def __init__(self, backbone:nn.Module, # images (N, C, H, W) -> features (N, dim)
@@ -64,7 +64,7 @@ class Classifier(nn.Module):
         h = self.drop(self.features(x))
         return {k: m(h) for k, m in self.heads.items()} if self.multi else self.head(h)
 
-# %% ../nbs/07_training.ipynb #377afc94
+# %% ../nbs/07_training.ipynb #d7bcc751
 def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / best.pt, or a SimCLR state dict
                       cfg:SSLConfig|None=None, # the pretraining configuration (backbone name, input channels)
                      ) -> tuple:
@@ -79,14 +79,18 @@ def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / be
     load_backbone_weights(backbone, own, strip_prefixes=())
     return backbone, dim
 
+# %% ../nbs/07_training.ipynb #7ea64fdb
 def classifier_from_ssl(checkpoint:str|Path|dict, n_classes:int|dict, cfg:SSLConfig|None=None,
                         freeze_backbone:bool=False, dropout:float=0.0) -> Classifier:
-    "A `Classifier` on the backbone of a SimCLR checkpoint (frozen for linear evaluation, or trainable for fine-tuning)."
+    "A `Classifier` on the backbone of a SimCLR checkpoint (frozen for linear evaluation, or trainable for fine-tuning), normalising inputs as the pretraining did."
     cfg = cfg or SSLConfig()
-    backbone, dim = backbone_from_ssl(checkpoint, cfg)
-    return Classifier(backbone, dim, n_classes, cfg.mean, cfg.std, dropout, freeze_backbone)
+    state = load_torch(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
+    if isinstance(state, dict) and isinstance(state.get('model'), dict): state = state['model']
+    backbone, dim = backbone_from_ssl(state, cfg)
+    mean, std = (state['mean'].flatten().tolist(), state['std'].flatten().tolist()) if 'mean' in state and 'std' in state else (cfg.mean, cfg.std)
+    return Classifier(backbone, dim, n_classes, mean, std, dropout, freeze_backbone)
 
-# %% ../nbs/07_training.ipynb #6edd61b9
+# %% ../nbs/07_training.ipynb #85a48311
 def layer_prefixes(module:nn.Module, prefix:str='') -> list:
     "Parameter-name prefixes of a module's layers in forward order; `Sequential` / `ModuleList` children are opened up."
     out = []
@@ -97,6 +101,7 @@ def layer_prefixes(module:nn.Module, prefix:str='') -> list:
         else: out.append(f"{prefix}{name}.")
     return out
 
+# %% ../nbs/07_training.ipynb #8d3d2c5e
 def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbone's (top layer's) rate, relative to the head's
                        layer_decay:float|None=None, # e.g. 0.7: each earlier backbone layer learns 0.7 times slower
                       ) -> dict:
@@ -105,10 +110,12 @@ def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbon
     if layer_decay is None: return {'backbone.': backbone_scale}
     if not 0 < layer_decay <= 1: raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay}")
     layers = layer_prefixes(model.backbone, 'backbone.')
-    scales = {p: backbone_scale * layer_decay ** (len(layers) - 1 - i) for i, p in enumerate(layers)}
+    norm = lambda p: isinstance(model.get_submodule(p[:-1]), (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm))
+    depth = np.cumsum([0 if i and norm(p) else 1 for i, p in enumerate(layers)]) - 1     # a norm layer goes with the layer before it
+    scales = {p: backbone_scale * layer_decay ** (depth[-1] - d) for p, d in zip(layers, depth)}
     return {'backbone.': min(scales.values(), default=backbone_scale), **scales}   # parameters outside any layer: the lowest rate
 
-# %% ../nbs/07_training.ipynb #5b59f498
+# %% ../nbs/07_training.ipynb #b2044e47
 def classification_loss(logits:torch.Tensor, # (N, C)
                         target:torch.Tensor, # (N,) class ids; `ignore_index` = missing
                         gamma:float=0.0, # focal-loss exponent; 0 = cross-entropy
@@ -129,7 +136,7 @@ def classification_loss(logits:torch.Tensor, # (N, C)
     w = labelled.to(ce.dtype) if weight is None else weight.to(ce.dtype)[safe] * labelled
     return (w * ce).sum() / w.sum().clamp(min=torch.finfo(ce.dtype).tiny)
 
-# %% ../nbs/07_training.ipynb #4d5fe17c
+# %% ../nbs/07_training.ipynb #89b91aca
 def effective_number_weights(counts:Sequence, # training samples per class
                              beta:float=0.999) -> np.ndarray:
     "Per-class loss weights `(1 - beta) / (1 - beta ** n)`, averaging 1 over the classes with samples (0 for empty ones)."
@@ -139,7 +146,7 @@ def effective_number_weights(counts:Sequence, # training samples per class
     w = np.where(n > 0, (1 - beta) / (1 - beta ** np.maximum(n, 1)), 0.0)
     return w / w[n > 0].mean()
 
-# %% ../nbs/07_training.ipynb #eb0adb78
+# %% ../nbs/07_training.ipynb #b6998f92
 @dataclasses.dataclass
 class LossConfig(Config):
     "The classification loss: cross-entropy and its long-tail variants."
@@ -159,7 +166,7 @@ class LossConfig(Config):
         "Whether the loss reads the training labels' class counts."
         return self.class_weights != 'none' or self.logit_adjust > 0
 
-# %% ../nbs/07_training.ipynb #5cadae38
+# %% ../nbs/07_training.ipynb #869a3eaa
 class ClassifierLoss:
     "The engine loss of a (multi-head) classifier: `LossConfig` applied per head, missing labels ignored."
     def __init__(self, cfg:LossConfig, train_counts:Sequence|dict|None=None): # class counts (per head), for weights and priors
@@ -188,7 +195,7 @@ class ClassifierLoss:
         total = sum(self.cfg.head_weights.get(h, 1.0) * terms[f"loss_{h}"] for h in heads)
         return {'loss': total, **terms}
 
-# %% ../nbs/07_training.ipynb #8d7e24c7
+# %% ../nbs/07_training.ipynb #d67319c2
 def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
                  labels:np.ndarray|None=None, # training labels, for 'class_balanced'
                  weights:dict|None=None, # sampler name -> one weight per training sample
@@ -204,7 +211,7 @@ def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
     if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
     return DistributedWeightedSampler(w, seed=seed) if dist_info()[1] > 1 else WeightedSampler(w, seed=seed)
 
-# %% ../nbs/07_training.ipynb #22cdfe5b
+# %% ../nbs/07_training.ipynb #2207159f
 def cfw_from_bundle(bundle:str|Path, # a feature bundle folder (notebook 04)
                     cfg:CFWConfig|None=None,
                     split:str|None='train', # rows of this split only; None: every row
@@ -221,6 +228,7 @@ def cfw_from_bundle(bundle:str|Path, # a feature bundle folder (notebook 04)
                        device=device, meta={'bundle': str(Path(bundle).resolve()), 'split': split,
                                             'bundle_fingerprint': b.meta.get('samples_fingerprint')})
 
+# %% ../nbs/07_training.ipynb #ab393eee
 def sampler_weights(source, # weights (array), a weights folder, or a feature bundle folder (CFW computed on the fly)
                     keys=None, # the training samples' keys (paths or indices) in dataset order; needed for folders
                     labels=None, # the training labels, cross-checked against the folder's (-1: unknown)
@@ -236,26 +244,36 @@ def sampler_weights(source, # weights (array), a weights folder, or a feature bu
     if fmt != 'cfw_nb.features/1': raise ValueError(f"{source} is neither a CFW weights folder nor a feature bundle (meta.json format {fmt!r})")
     return align_weights(cfw_from_bundle(source, cfg, split, workers), keys, labels)
 
-# %% ../nbs/07_training.ipynb #9e462b87
+# %% ../nbs/07_training.ipynb #5b27c07c
+def resolve_weights(weights:dict|None, # sampler name -> weights, a weights folder or a feature bundle
+                    keys=None, labels=None) -> dict:
+    "Every label-free sampler's weights as an array in training order (`sampler_weights` on each; a bundle's CFW computed once here)."
+    return {k: sampler_weights(v, keys, labels) for k, v in (weights or {}).items()}
+
+# %% ../nbs/07_training.ipynb #6ad7bc85
 @torch.no_grad()
 def predict(model:nn.Module, dataset:Dataset, batch_size:int=1024, device=None, num_workers:int=0) -> tuple:
     "`(outputs, targets)` of a model over a dataset, on the CPU (dicts of tensors for several heads)."
     device = get_device(device)
+    if len(dataset) == 0: raise ValueError("predict got an empty dataset")
+    dtype = autocast_dtype('auto', device)
     was = model.training; model.to(device).eval()
     outs, tgts = [], []
     try:
         for x, y in make_loader(dataset, batch_size, train=False, device=device, num_workers=num_workers, distributed=False):
-            o = model(to_device(x, device))
-            outs.append(to_device(o, torch.device('cpu'))); tgts.append(y)
+            with torch.autocast(device.type, dtype=dtype) if dtype else torch.autocast(device.type, enabled=False):
+                o = model(to_device(x, device))
+            outs.append(to_device(o, 'cpu')); tgts.append(y)
     finally: model.train(was)
     cat = lambda xs: {k: torch.cat([x[k] for x in xs]) for k in xs[0]} if isinstance(xs[0], dict) else torch.cat(xs)
     return cat(outs), cat(tgts)
 
-def evaluate(model:nn.Module, dataset:Dataset, evaluator:Evaluator, batch_size:int=1024, device=None) -> dict:
+# %% ../nbs/07_training.ipynb #bcd45d78
+def evaluate(model:nn.Module, dataset:Dataset, evaluator:Evaluator, batch_size:int=1024, device=None, num_workers:int=0) -> dict:
     "The evaluator's scores and confusion matrices of a model on a dataset."
-    return evaluator(*predict(model, dataset, batch_size, device))
+    return evaluator(*predict(model, dataset, batch_size, device, num_workers))
 
-# %% ../nbs/07_training.ipynb #304cf01c
+# %% ../nbs/07_training.ipynb #0c8befeb
 @dataclasses.dataclass
 class ExperimentConfig(Config):
     "A comparison of samplers: the same model, data, budget and seeds for each."
@@ -275,7 +293,11 @@ class ExperimentConfig(Config):
         if not self.samplers or len(set(self.samplers)) != len(self.samplers): raise ValueError(f"ExperimentConfig.samplers must be distinct names, got {self.samplers}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds): raise ValueError(f"ExperimentConfig.seeds must be distinct, got {self.seeds}")
         if self.batch_size < 1 or self.eval_batch_size < 1: raise ValueError("ExperimentConfig batch sizes must be >= 1")
+        if self.train.patience is not None:
+            raise ValueError("ExperimentConfig.train.patience would stop each sampler after a different number of steps; "
+                             "the runner compares samplers under one budget: leave patience None (the epoch kept is still chosen on validation)")
 
+# %% ../nbs/07_training.ipynb #824b7f1d
 def selected_score(cfg:ExperimentConfig, classes:list|dict) -> tuple:
     "`(score, mode)`: the validation score (without 'val_') that picks the epoch kept ('mean_bacc' for several heads when 'bacc' is asked for), and 'min' for a loss, else 'max'."
     score = 'mean_bacc' if isinstance(classes, dict) and cfg.select == 'bacc' else cfg.select
@@ -289,14 +311,21 @@ def _check_select(score:str, classes:list|dict):
     known = sorted({k for k, v in r.items() if not isinstance(v, dict)} | {'loss'} | {f"loss_{h}" for h in heads if h is not None})
     if score not in known: raise ValueError(f"ExperimentConfig.select {score!r} is not a validation score; choose one of {known}")
 
-# %% ../nbs/07_training.ipynb #e0014c26
+# %% ../nbs/07_training.ipynb #46936844
 class ExperimentMismatch(ValueError):
     "An experiment folder that holds another experiment (other data, settings, model or weights)."
+
+def _dataset_id(ds:Dataset|None) -> str|None:
+    "A fingerprint of a dataset: all its tensors when it is a `TensorDataset`, else its length and 16 items spread over it."
+    if ds is None: return None
+    if isinstance(ds, TensorDataset): return fingerprint(list(ds.tensors))
+    n = len(ds)
+    return fingerprint(n, [ds[int(i)] for i in np.unique(np.linspace(0, n - 1, min(n, 16)).astype(int))])
 
 def _record(cfg:ExperimentConfig, classes, data:str, weights:dict, model:nn.Module) -> dict:
     c = cfg.to_dict(); c.pop('samplers'); c.pop('seeds')
     return {'format': 'cfw_nb.experiment/1', 'config': c, 'classes': classes, 'data': data,
-            'model': fingerprint([(k, list(v.shape), str(v.dtype)) for k, v in model.state_dict().items()]),
+            'model': fingerprint(list(model.state_dict().items())),   # names, shapes and the first seed's initial weights
             'weights': {k: fingerprint(np.asarray(v, dtype=np.float64)) for k, v in sorted((weights or {}).items())}}
 
 def _check_record(path:Path, new:dict) -> dict:
@@ -311,7 +340,7 @@ def _check_record(path:Path, new:dict) -> dict:
     if merged != old: write_json(f, merged)
     return merged
 
-# %% ../nbs/07_training.ipynb #57d913ec
+# %% ../nbs/07_training.ipynb #74ccc227
 def _counts(labels, n:int) -> np.ndarray:
     l = np.asarray(labels); return np.bincount(l[l >= 0], minlength=n)
 
@@ -324,7 +353,6 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
     counts = {h: _counts(lab[h], len(names)) for h, names in heads.items()}
     evaluator = Evaluator(classes, counts if multi else counts[None], cfg.many, cfg.few)
     balance = lab[cfg.balance_head] if multi and cfg.balance_head else (None if multi else labels)
-    if multi and sampler == 'class_balanced' and balance is None: raise ValueError("class-balanced sampling of several heads needs ExperimentConfig.balance_head")
     set_seed(seed)
     model = make_model()
     loss = ClassifierLoss(cfg.loss, counts if multi else counts[None])
@@ -344,12 +372,16 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
     row.update({k: float(at[k]) for k in hist.columns if k.startswith('val_') and isinstance(at[k], (int, float, np.number))})
     result = {'row': row}
     if test is not None:
-        scores = evaluate(trainer.model, test, evaluator, cfg.eval_batch_size, trainer.device)
+        scores = evaluate(trainer.model, test, evaluator, cfg.eval_batch_size, trainer.device, cfg.num_workers)
         row.update({f"test_{k}": v for k, v in scores.items() if not isinstance(v, dict)})
         result['test_confusion'] = {k: v for k, v in scores.items() if isinstance(v, dict)}
+        for k, c in result['test_confusion'].items():                    # per-class scores as columns: test_<head_>recall/<class>
+            pc = per_class_metrics(np.asarray(c['matrix']), c['classes'])
+            pre = k[:-len('confusion')]
+            row.update({f"test_{pre}{m}/{name}": float(pc.loc[name, m]) for m in ('precision', 'recall', 'f1') for name in pc.index})
     return result
 
-# %% ../nbs/07_training.ipynb #1a268b3b
+# %% ../nbs/07_training.ipynb #9ba6b567
 @dataclasses.dataclass
 class Experiment:
     "The results of `run_experiment`: one row per sampler x seed, and the summary against uniform sampling."
@@ -371,7 +403,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
                    weights:dict|None=None, # label-free samplers: name -> weights, a weights folder or a feature bundle (see `sampler_weights`)
                    keys=None, # the training samples' keys, to match weights read from folders
                    device=None,
-                   data_id:str|None=None, # what identifies the data in the record; default: a fingerprint of the labels
+                   data_id:str|None=None, # what identifies the data in the record; default: fingerprints of the splits, labels and keys
                    callbacks:Sequence=(), # engine callbacks for every run
                    verbose:bool=True) -> Experiment:
     "Train `make_model()` under every sampler and seed of `cfg` with the same budget; a results table and its summary."
@@ -380,20 +412,31 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
     multi = isinstance(classes, dict)
     lab = {h: np.asarray(v) for h, v in labels.items()} if multi else np.asarray(labels)
     n = len(train)
+    for name, ds in (('training', train), ('validation', val), ('test', test)):
+        if ds is not None and len(ds) == 0: raise ValueError(f"the {name} split is empty")
     for h, l in (lab.items() if multi else [(None, lab)]):
         if len(l) != n: raise ValueError(f"{len(l)} training labels{f' of head {h!r}' if h else ''} for {n} training samples")
-    weights = {k: sampler_weights(v, keys, None if multi else lab) for k, v in (weights or {}).items()}
+    weights = resolve_weights(weights, keys, None if multi else lab)
     for name, w in weights.items():
         if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
-    missing = [s for s in cfg.samplers if s not in ('uniform', 'class_balanced') and s not in (weights or {})]
+    reserved = [k for k in weights if k in ('uniform', 'class_balanced')]
+    if reserved: raise ValueError(f"weights named {reserved} would be ignored: 'uniform' and 'class_balanced' are built in; give your weights another name")
+    if 'class_balanced' in cfg.samplers:
+        if multi and not cfg.balance_head: raise ValueError("class-balanced sampling of several heads needs ExperimentConfig.balance_head (the head whose labels it reads)")
+        bl = lab[cfg.balance_head] if multi else lab
+        if multi and cfg.balance_head not in lab: raise ValueError(f"ExperimentConfig.balance_head {cfg.balance_head!r} is not a head ({sorted(lab)})")
+        if (bl < 0).any(): raise ValueError(f"class-balanced sampling reads {f'head {cfg.balance_head!r}' if multi else 'the labels'}, but training row "
+                                            f"{int(np.flatnonzero(bl < 0)[0])} has none ({int((bl < 0).sum())} rows without a label)")
+    missing = [s for s in cfg.samplers if s not in ('uniform', 'class_balanced') and s not in weights]
     if missing: raise ValueError(f"sampler(s) {missing} need their weights: run_experiment(..., weights={{{missing[0]!r}: ...}})")
     select, _ = selected_score(cfg, classes)
     _check_select(select, classes)
     cfg = cfg.replace(select=select)
-    set_seed(cfg.seeds[0]); probe = make_model()
+    set_seed(0); probe = make_model()       # its initial weights identify the model in the record
     rank, world = dist_info()
     sync = (lambda: torch.distributed.barrier()) if world > 1 else (lambda: None)   # under DDP rank 0 writes, the others wait for it
-    data = data_id or fingerprint(n, {str(k): v for k, v in lab.items()} if multi else lab)
+    data = data_id or fingerprint([_dataset_id(d) for d in (train, val, test)], {str(k): v for k, v in lab.items()} if multi else lab,
+                                  None if keys is None else np.asarray(keys).astype(str))
     if rank == 0: out.mkdir(parents=True, exist_ok=True); _check_record(out, _record(cfg, classes, data, weights, probe))
     sync()
     rows = []
@@ -417,7 +460,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
         write_text(out/'results.csv', table.to_csv(index=False)); write_text(out/'summary.csv', summary.to_csv())
     return Experiment(table, summary, out)
 
-# %% ../nbs/07_training.ipynb #01c488c3
+# %% ../nbs/07_training.ipynb #ddd6df2c
 def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experiment's table)
                    scores:Sequence|None=None, # columns to summarise; default: the test scores (else validation)
                    baseline:str='uniform') -> pd.DataFrame:
@@ -439,6 +482,7 @@ def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experim
             rows.append(r)
     return pd.DataFrame(rows).set_index(['sampler', 'score'])
 
+# %% ../nbs/07_training.ipynb #e25a2241
 def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
     "The summary as a sampler x score table of 'mean ± std' strings, with the paired difference to uniform below each."
     def cell(r):
@@ -447,7 +491,7 @@ def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
         return s
     return summary.apply(cell, axis=1).unstack('score')
 
-# %% ../nbs/07_training.ipynb #3bfa97ea
+# %% ../nbs/07_training.ipynb #f4fdc41c
 def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_mnist()
                          kept:SampleSet, # a reduced version of it, e.g. its long tail
                          per_class:int, seed:int=0, split:str='train', name:str='val') -> SampleSet:
@@ -465,7 +509,7 @@ def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_
     return SampleSet(pd.concat([kept.table, extra], ignore_index=True), kept.label_names, kept.images, kept.root, kept.name,
                      {**kept.meta, 'validation': {'from': split, 'per_class': per_class, 'seed': seed}})
 
-# %% ../nbs/07_training.ipynb #05b5b6d6
+# %% ../nbs/07_training.ipynb #1a179f39
 class HeadsDataset(Dataset):
     "Inputs with a dict of targets, one per head (`-1` = missing): the dataset of a multi-head classifier."
     def __init__(self, x:torch.Tensor, # inputs, first dimension the samples
