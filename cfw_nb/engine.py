@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
-from .core import (Config, get_device, get_rng_state, load_torch, save_torch, seed_worker,
+from .core import (Config, get_device, get_rng_state, load_torch, save_torch, seed_worker, to_jsonable,
                          set_determinism, set_rng_state, set_seed, write_text)
 
 # %% ../nbs/00a_engine.ipynb #8af7fbbc
@@ -437,20 +437,12 @@ def _validate(self:Trainer) -> dict:
             for k, v in (res.items() if isinstance(res, dict) else [(name, res)]):
                 if f"val_{k}" in out or k in details: raise ValueError(f"metric {name!r} returns {k!r}, which another metric or a loss term already gave")
                 if _is_scalar(v): out[f"val_{k}"] = float(v)
-                else: details[k] = _jsonable_detail(v)
+                else: details[k] = to_jsonable(v)
         self._details = details
     return out
 
 def _is_scalar(v) -> bool:
     return isinstance(v, (int, float, np.number)) or (isinstance(v, (torch.Tensor, np.ndarray)) and v.ndim == 0)
-
-def _jsonable_detail(v):
-    "A non-scalar metric result as plain JSON-ready python (arrays and tensors as nested lists)."
-    if isinstance(v, torch.Tensor): v = v.detach().cpu().numpy()
-    if isinstance(v, np.ndarray): return v.tolist()
-    if isinstance(v, dict): return {str(k): _jsonable_detail(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)): return [_jsonable_detail(x) for x in v]
-    return v.item() if isinstance(v, np.generic) else v
 
 Trainer._validate = _validate
 

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['grid_search', 'SearchParam', 'search_space', 'require_optuna', 'optuna_search', 'require_ray', 'ray_search']
 
-# %% ../nbs/07a_search.ipynb #26ca4e13
+# %% ../nbs/07a_search.ipynb #f0ab4ea3
 import contextlib, dataclasses, io, itertools, json, os, shutil
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -16,9 +16,9 @@ from torch.utils.data import Dataset
 
 from .core import fingerprint, read_json, write_json, write_text
 from .engine import NonFiniteLossError, TrainConfig
-from .training import ExperimentConfig, ExperimentMismatch, resolve_weights, run_experiment, selected_score
+from .training import ExperimentConfig, ExperimentMismatch, data_fingerprint, resolve_weights, run_experiment, selected_score
 
-# %% ../nbs/07a_search.ipynb #ddbafd17
+# %% ../nbs/07a_search.ipynb #397cd279
 _SET_BY_RUNNER = ('seed', 'monitor', 'mode')  # run_experiment sets these per run
 
 def _check_fields(names, where:str='search space'):
@@ -28,7 +28,7 @@ def _check_fields(names, where:str='search space'):
     fixed = [k for k in names if k in _SET_BY_RUNNER]
     if fixed: raise ValueError(f"TrainConfig field(s) {fixed} in the {where} are set by run_experiment for every run; search something else")
 
-# %% ../nbs/07a_search.ipynb #b6149a25
+# %% ../nbs/07a_search.ipynb #30bd1729
 def _value_name(v) -> str:
     "A value as part of a folder name: numbers in one spelling (1e-3 and 0.001 alike), text without separators, anything else by fingerprint."
     if isinstance(v, bool) or v is None: return str(v)
@@ -48,6 +48,7 @@ def grid_search(space:dict, # TrainConfig field -> list of values to try
     if val is None: raise ValueError("grid_search selects on a validation split: pass val=")
     _check_fields(space)
     weights = resolve_weights(weights, keys, None if isinstance(classes, dict) else labels)
+    data_id = data_id or data_fingerprint(train, labels, val, keys=keys)   # once, not once per trial
     (select, mode), out, rows, names = selected_score(cfg, classes), Path(out), [], list(space)
     for i, values in enumerate(itertools.product(*(space[k] for k in names))):
         params = dict(zip(names, values))
@@ -68,7 +69,7 @@ def grid_search(space:dict, # TrainConfig field -> list of values to try
     write_text(out/'grid.csv', table.to_csv(index=False))
     return table
 
-# %% ../nbs/07a_search.ipynb #c80e140b
+# %% ../nbs/07a_search.ipynb #ad94621c
 @dataclasses.dataclass(frozen=True)
 class SearchParam:
     "One dimension of a search space: a float or int range (both ends included; log-scaled if `log`), or a list of choices."
@@ -109,7 +110,7 @@ class SearchParam:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)): return False
         return self.low <= value <= self.high and (self.kind == 'float' or float(value).is_integer())
 
-# %% ../nbs/07a_search.ipynb #0e6aaaca
+# %% ../nbs/07a_search.ipynb #3e627e97
 def search_space(space:dict, # TrainConfig field -> SearchParam or its tuple form
                 ) -> dict:
     "The space as field -> `SearchParam`, checked against `TrainConfig`."
@@ -118,7 +119,7 @@ def search_space(space:dict, # TrainConfig field -> SearchParam or its tuple for
     if 'epochs' in space: raise ValueError("'epochs' is the budget that pruning shares out: set cfg.train.epochs and search other fields")
     return {k: SearchParam.parse(v) for k, v in space.items()}
 
-# %% ../nbs/07a_search.ipynb #2074bbd0
+# %% ../nbs/07a_search.ipynb #ce494958
 class _EpochReport:
     "Engine callback: each epoch's validation score to `send(step, value)`, the step counted over the experiment's runs."
     def __init__(self, cfg:ExperimentConfig, send:Callable, replay:bool=False): # replay: send a resumed run's earlier epochs first
@@ -138,11 +139,10 @@ class _EpochReport:
             for h in trainer.history: self.send(self.step(trainer, h['epoch']), float(h[trainer.monitor]))
     def on_epoch_end(self, trainer, logs): self.send(self.step(trainer, logs['epoch']), float(logs[trainer.monitor]))
 
-def _search_record(space:dict, cfg:ExperimentConfig, labels, classes, n:int, **more) -> dict:
+def _search_record(space:dict, cfg:ExperimentConfig, classes, data:str, **more) -> dict:
     "What identifies a search: space, experiment settings, classes and data (as JSON would give it back)."
-    lab = {str(k): np.asarray(v) for k, v in labels.items()} if isinstance(labels, dict) else np.asarray(labels)
     rec = {'format': 'cfw_nb.search/1', 'space': {k: p.to_dict() for k, p in space.items()}, 'config': cfg.to_dict(),
-           'classes': classes, 'data': fingerprint(n, lab), **more}
+           'classes': classes, 'data': data, **more}
     return json.loads(json.dumps(rec))
 
 def _check_search(old:dict|None, new:dict, where:str):
@@ -178,14 +178,14 @@ def _exclusive(path:Path):
     try: yield
     finally: f.close()
 
-# %% ../nbs/07a_search.ipynb #2ead6eb0
+# %% ../nbs/07a_search.ipynb #f83085b0
 def require_optuna():
     "Import Optuna, or fail saying how to install it."
     try: import optuna
     except ImportError: raise ImportError("optuna_search needs Optuna: pip install 'cfw_nb[hpo]' (or pip install optuna)") from None
     return optuna
 
-# %% ../nbs/07a_search.ipynb #3f44226a
+# %% ../nbs/07a_search.ipynb #d1fae659
 def _optuna_study(optuna, space:dict, record:dict, first:list, storage:str, study_name:str, pruner, mode:str='max'):
     "Create the study, or load it and check that it holds this search; the pruner set."
     if isinstance(pruner, str):
@@ -213,7 +213,7 @@ def _finished(optuna, study) -> int:
     S = optuna.trial.TrialState
     return sum(t.state in (S.COMPLETE, S.PRUNED) or (t.state == S.FAIL and t.user_attrs.get('caught', False)) for t in study.get_trials(deepcopy=False))
 
-# %% ../nbs/07a_search.ipynb #67c2896d
+# %% ../nbs/07a_search.ipynb #c8e4c62b
 def _optuna_objective(optuna, space:dict, cfg:ExperimentConfig, select:str, out:Path, catch:tuple, run:Callable) -> Callable:
     "The objective: one experiment per trial in its folder, reporting per epoch, pruned folders removed."
     def objective(trial):
@@ -245,7 +245,7 @@ def _suggest(p:SearchParam, trial, name:str):
     if p.kind == 'int': return trial.suggest_int(name, int(p.low), int(p.high), log=p.log)
     return trial.suggest_float(name, p.low, p.high, log=p.log)
 
-# %% ../nbs/07a_search.ipynb #d4f72e95
+# %% ../nbs/07a_search.ipynb #ae08326f
 def _optuna_table(optuna, study, space:dict, mode:str='max') -> pd.DataFrame:
     "One row per trial: state, parameters, score, the epochs it reported, its folder and what happened."
     S, rows = optuna.trial.TrialState, []
@@ -261,7 +261,7 @@ def _optuna_table(optuna, study, space:dict, mode:str='max') -> pd.DataFrame:
                      'folder': t.user_attrs.get('folder') if t.state not in (S.PRUNED, S.FAIL) or killed else None})  # the others' folders are removed
     return pd.DataFrame(rows).sort_values('score', ascending=mode == 'min', kind='stable', na_position='last').reset_index(drop=True)
 
-# %% ../nbs/07a_search.ipynb #2b3af373
+# %% ../nbs/07a_search.ipynb #35b6f676
 def optuna_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple form
                   make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; validation is required
                   out:str|Path, # the search folder: study.db, search.lock, optuna.csv and one experiment folder per trial
@@ -287,12 +287,13 @@ def optuna_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple 
     out.mkdir(parents=True, exist_ok=True)
     storage = storage or f"sqlite:///{(out/'study.db').resolve()}"
     weights = resolve_weights(weights, keys, None if isinstance(classes, dict) else labels)
+    data_id = data_id or data_fingerprint(train, labels, val, keys=keys)   # once, not once per trial
     run = lambda folder, trial_cfg, report: run_experiment(make_model, train, labels, classes, folder, trial_cfg, val=val, weights=weights,
                                                            device=device, data_id=data_id, callbacks=[report, *callbacks], verbose=False)
     level = optuna.logging.get_verbosity(); optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         with _exclusive(out/'search.lock'):
-            study = _optuna_study(optuna, space, _search_record(space, cfg, labels, classes, len(train)), first, storage, study_name, pruner, mode)
+            study = _optuna_study(optuna, space, _search_record(space, cfg, classes, data_id), first, storage, study_name, pruner, mode)
             _fail_killed(optuna, study, verbose)
             objective = _optuna_objective(optuna, space, cfg, select, out, tuple(catch), run)
             while (done := _finished(optuna, study)) < n_trials:
@@ -309,14 +310,14 @@ def _print_trial(t, select:str):
             + (f", validation {select} {iv[max(iv)]:.4f}" if iv else '') + (f" ({t.user_attrs['error']})" if 'error' in t.user_attrs else ''))
     print(f"trial {t.number}: {t.params} -> {what}")
 
-# %% ../nbs/07a_search.ipynb #f8c89f34
+# %% ../nbs/07a_search.ipynb #5a106978
 def require_ray():
     "Import Ray Tune, or fail saying how to install it."
     try: from ray import tune
     except ImportError: raise ImportError("ray_search needs Ray Tune: pip install 'cfw_nb[ray]' (or pip install 'ray[tune]')") from None
     return tune
 
-# %% ../nbs/07a_search.ipynb #a2e4b1ba
+# %% ../nbs/07a_search.ipynb #0a61d4bc
 def _to_ray(tune, p:SearchParam):
     "The Ray Tune sampling domain of a `SearchParam`."
     if p.kind == 'categorical': return tune.choice(list(p.choices))
@@ -345,7 +346,7 @@ def _ray_trial(config:dict, make_model=None, train=None, labels=None, classes=No
     last = pd.read_json(folder/'runs'/report.runs[-1]/'history.jsonl', lines=True)[metric].iloc[-1]
     tune.report({'step': report.total, metric: float(last), 'score': float(exp.table[metric].mean())})   # ASHA may stop the trial here: nothing follows
 
-# %% ../nbs/07a_search.ipynb #33b3b7dc
+# %% ../nbs/07a_search.ipynb #0f011206
 def _ray_table(grid, space:dict, select:str, mode:str='max') -> pd.DataFrame:
     "One row per Ray trial: state, parameters, score, epochs reported, last score, folder and error."
     rows = []
@@ -360,7 +361,7 @@ def _ray_table(grid, space:dict, select:str, mode:str='max') -> pd.DataFrame:
                      'folder': f"trial-{tid}" if done else None})
     return pd.DataFrame(rows).sort_values(['score', 'trial'], ascending=[mode == 'min', True], kind='stable', na_position='last').reset_index(drop=True)
 
-# %% ../nbs/07a_search.ipynb #9435c671
+# %% ../nbs/07a_search.ipynb #d609c0bd
 def ray_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple form
                make_model:Callable, train:Dataset, labels, classes, val:Dataset, # as for run_experiment; all picklable
                out:str|Path, # the search folder (shared by every machine): ray.json, ray.csv, out/ray (Ray's state), one folder per trial
@@ -386,8 +387,9 @@ def ray_search(space:dict, # TrainConfig field -> `SearchParam` or its tuple for
     space, out, (select, mode) = search_space(space), Path(out).resolve(), selected_score(cfg, classes)
     first, resources = _first(first, space), {'cpu': 1, **(resources or {})}
     weights = resolve_weights(weights, keys, None if isinstance(classes, dict) else labels)
+    data_id = data_id or data_fingerprint(train, labels, val, keys=keys)   # once, not once per trial
     _picklable(make_model=make_model, train=train, val=val, weights=weights)
-    record = _search_record(space, cfg, labels, classes, len(train), n_trials=n_trials, first=first, seed=seed)
+    record = _search_record(space, cfg, classes, data_id, n_trials=n_trials, first=first, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
     _check_search(read_json(out/'ray.json') if (out/'ray.json').exists() else None, record, str(out))
     write_json(out/'ray.json', record)

@@ -6,10 +6,10 @@
 __all__ = ['Classifier', 'backbone_from_ssl', 'classifier_from_ssl', 'layer_prefixes', 'finetune_lr_scales',
            'classification_loss', 'effective_number_weights', 'LossConfig', 'ClassifierLoss', 'make_sampler',
            'cfw_from_bundle', 'sampler_weights', 'resolve_weights', 'predict', 'evaluate', 'ExperimentConfig',
-           'selected_score', 'ExperimentMismatch', 'Experiment', 'run_experiment', 'summarize_runs', 'format_summary',
-           'add_validation_split', 'HeadsDataset']
+           'selected_score', 'ExperimentMismatch', 'data_fingerprint', 'Experiment', 'run_experiment', 'summarize_runs',
+           'format_summary', 'add_validation_split', 'HeadsDataset']
 
-# %% ../nbs/07_training.ipynb #97465910
+# %% ../nbs/07_training.ipynb #b4fc49ed
 import dataclasses, itertools
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -29,7 +29,7 @@ from .ingestion import SampleSet
 from .metrics import Evaluator, per_class_metrics
 from .ssl import CheckpointError, SSLConfig, create_backbone, load_backbone_weights
 
-# %% ../nbs/07_training.ipynb #132ba469
+# %% ../nbs/07_training.ipynb #1d9d35d5
 class Classifier(nn.Module):
     "A backbone and one linear head (`n_classes` an int) or several named heads (a dict head -> number of classes)."
     def __init__(self, backbone:nn.Module, # images (N, C, H, W) -> features (N, dim)
@@ -64,7 +64,7 @@ class Classifier(nn.Module):
         h = self.drop(self.features(x))
         return {k: m(h) for k, m in self.heads.items()} if self.multi else self.head(h)
 
-# %% ../nbs/07_training.ipynb #f0ac8be7
+# %% ../nbs/07_training.ipynb #895f899c
 def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / best.pt, or a SimCLR state dict
                       cfg:SSLConfig|None=None, # the pretraining configuration (backbone name, input channels)
                      ) -> tuple:
@@ -79,7 +79,7 @@ def backbone_from_ssl(checkpoint:str|Path|dict, # pretrain_simclr's last.pt / be
     load_backbone_weights(backbone, own, strip_prefixes=())
     return backbone, dim
 
-# %% ../nbs/07_training.ipynb #0bf2c0bc
+# %% ../nbs/07_training.ipynb #04bd8ba3
 def classifier_from_ssl(checkpoint:str|Path|dict, n_classes:int|dict, cfg:SSLConfig|None=None,
                         freeze_backbone:bool=False, dropout:float=0.0) -> Classifier:
     "A `Classifier` on the backbone of a SimCLR checkpoint (frozen for linear evaluation, or trainable for fine-tuning), normalising inputs as the pretraining did."
@@ -90,7 +90,7 @@ def classifier_from_ssl(checkpoint:str|Path|dict, n_classes:int|dict, cfg:SSLCon
     mean, std = (state['mean'].flatten().tolist(), state['std'].flatten().tolist()) if 'mean' in state and 'std' in state else (cfg.mean, cfg.std)
     return Classifier(backbone, dim, n_classes, mean, std, dropout, freeze_backbone)
 
-# %% ../nbs/07_training.ipynb #e4497348
+# %% ../nbs/07_training.ipynb #0d1995a5
 def layer_prefixes(module:nn.Module, prefix:str='') -> list:
     "Parameter-name prefixes of a module's layers in forward order; `Sequential` / `ModuleList` children are opened up."
     out = []
@@ -101,7 +101,7 @@ def layer_prefixes(module:nn.Module, prefix:str='') -> list:
         else: out.append(f"{prefix}{name}.")
     return out
 
-# %% ../nbs/07_training.ipynb #a32765b2
+# %% ../nbs/07_training.ipynb #a59f1c91
 def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbone's (top layer's) rate, relative to the head's
                        layer_decay:float|None=None, # e.g. 0.7: each earlier backbone layer learns 0.7 times slower
                       ) -> dict:
@@ -115,7 +115,7 @@ def finetune_lr_scales(model:Classifier, backbone_scale:float=0.1, # the backbon
     scales = {p: backbone_scale * layer_decay ** (depth[-1] - d) for p, d in zip(layers, depth)}
     return {'backbone.': min(scales.values(), default=backbone_scale), **scales}   # parameters outside any layer: the lowest rate
 
-# %% ../nbs/07_training.ipynb #79ce136e
+# %% ../nbs/07_training.ipynb #4647f86b
 def classification_loss(logits:torch.Tensor, # (N, C)
                         target:torch.Tensor, # (N,) class ids; `ignore_index` = missing
                         gamma:float=0.0, # focal-loss exponent; 0 = cross-entropy
@@ -129,14 +129,13 @@ def classification_loss(logits:torch.Tensor, # (N, C)
     if not gamma and weight is None:                                  # plain (smoothed) cross-entropy: torch's fused kernel
         return F.cross_entropy(logits, target, ignore_index=ignore_index, reduction='sum', label_smoothing=label_smoothing) / labelled.sum().clamp(min=1)
     safe = target.clamp(min=0)
-    ce = F.cross_entropy(logits, safe, reduction='none', label_smoothing=label_smoothing)
-    if gamma:
-        p_true = (-F.cross_entropy(logits.float(), safe, reduction='none')).exp()
-        ce = (1 - p_true).clamp(min=0) ** gamma * ce
+    nll = F.cross_entropy(logits.float(), safe, reduction='none')
+    ce = F.cross_entropy(logits.float(), safe, reduction='none', label_smoothing=label_smoothing) if label_smoothing else nll
+    if gamma: ce = (1 - (-nll).exp()).clamp(min=0) ** gamma * ce
     w = labelled.to(ce.dtype) if weight is None else weight.to(ce.dtype)[safe] * labelled
     return (w * ce).sum() / w.sum().clamp(min=torch.finfo(ce.dtype).tiny)
 
-# %% ../nbs/07_training.ipynb #e88de293
+# %% ../nbs/07_training.ipynb #9deae493
 def effective_number_weights(counts:Sequence, # training samples per class
                              beta:float=0.999) -> np.ndarray:
     "Per-class loss weights `(1 - beta) / (1 - beta ** n)`, averaging 1 over the classes with samples (0 for empty ones)."
@@ -146,7 +145,7 @@ def effective_number_weights(counts:Sequence, # training samples per class
     w = np.where(n > 0, (1 - beta) / (1 - beta ** np.maximum(n, 1)), 0.0)
     return w / w[n > 0].mean()
 
-# %% ../nbs/07_training.ipynb #02f6830a
+# %% ../nbs/07_training.ipynb #9994fcc0
 @dataclasses.dataclass
 class LossConfig(Config):
     "The classification loss: cross-entropy and its long-tail variants."
@@ -166,7 +165,7 @@ class LossConfig(Config):
         "Whether the loss reads the training labels' class counts."
         return self.class_weights != 'none' or self.logit_adjust > 0
 
-# %% ../nbs/07_training.ipynb #c49f3d05
+# %% ../nbs/07_training.ipynb #5d699be1
 class ClassifierLoss:
     "The engine loss of a (multi-head) classifier: `LossConfig` applied per head, missing labels ignored."
     def __init__(self, cfg:LossConfig, train_counts:Sequence|dict|None=None): # class counts (per head), for weights and priors
@@ -185,8 +184,9 @@ class ClassifierLoss:
 
     def term(self, logits, target, head=None) -> torch.Tensor:
         w, lp = self.weight.get(head), self.log_prior.get(head)
-        return classification_loss(logits, target, self.cfg.gamma, self.cfg.label_smoothing, None if w is None else w.to(logits.device),
-                                   None if lp is None else lp.to(logits.device), self.cfg.logit_adjust)
+        if lp is not None and lp.device != logits.device:                 # moved once, not every step
+            self.weight[head] = w = None if w is None else w.to(logits.device); self.log_prior[head] = lp = lp.to(logits.device)
+        return classification_loss(logits, target, self.cfg.gamma, self.cfg.label_smoothing, w, lp, self.cfg.logit_adjust)
 
     def __call__(self, outputs, targets):
         if not isinstance(outputs, dict): return self.term(outputs, targets, None)
@@ -195,7 +195,7 @@ class ClassifierLoss:
         total = sum(self.cfg.head_weights.get(h, 1.0) * terms[f"loss_{h}"] for h in heads)
         return {'loss': total, **terms}
 
-# %% ../nbs/07_training.ipynb #1b427ced
+# %% ../nbs/07_training.ipynb #3b136cef
 def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
                  labels:np.ndarray|None=None, # training labels, for 'class_balanced'
                  weights:dict|None=None, # sampler name -> one weight per training sample
@@ -211,7 +211,7 @@ def make_sampler(name:str, # 'uniform', 'class_balanced', or a key of `weights`
     if len(w) != n: raise ValueError(f"sampler {name!r} has {len(w)} weights for {n} training samples")
     return DistributedWeightedSampler(w, seed=seed) if dist_info()[1] > 1 else WeightedSampler(w, seed=seed)
 
-# %% ../nbs/07_training.ipynb #60632ec1
+# %% ../nbs/07_training.ipynb #04aebc36
 def cfw_from_bundle(bundle:str|Path, # a feature bundle folder (notebook 04)
                     cfg:CFWConfig|None=None,
                     split:str|None='train', # rows of this split only; None: every row
@@ -228,7 +228,7 @@ def cfw_from_bundle(bundle:str|Path, # a feature bundle folder (notebook 04)
                        device=device, meta={'bundle': str(Path(bundle).resolve()), 'split': split,
                                             'bundle_fingerprint': b.meta.get('samples_fingerprint')})
 
-# %% ../nbs/07_training.ipynb #a638a742
+# %% ../nbs/07_training.ipynb #a3a48639
 def sampler_weights(source, # weights (array), a weights folder, or a feature bundle folder (CFW computed on the fly)
                     keys=None, # the training samples' keys (paths or indices) in dataset order; needed for folders
                     labels=None, # the training labels, cross-checked against the folder's (-1: unknown)
@@ -244,13 +244,13 @@ def sampler_weights(source, # weights (array), a weights folder, or a feature bu
     if fmt != 'cfw_nb.features/1': raise ValueError(f"{source} is neither a CFW weights folder nor a feature bundle (meta.json format {fmt!r})")
     return align_weights(cfw_from_bundle(source, cfg, split, workers), keys, labels)
 
-# %% ../nbs/07_training.ipynb #3dc0d621
+# %% ../nbs/07_training.ipynb #58b504e5
 def resolve_weights(weights:dict|None, # sampler name -> weights, a weights folder or a feature bundle
                     keys=None, labels=None) -> dict:
     "Every label-free sampler's weights as an array in training order (`sampler_weights` on each; a bundle's CFW computed once here)."
     return {k: sampler_weights(v, keys, labels) for k, v in (weights or {}).items()}
 
-# %% ../nbs/07_training.ipynb #4ae5a2ee
+# %% ../nbs/07_training.ipynb #0add21e3
 @torch.no_grad()
 def predict(model:nn.Module, dataset:Dataset, batch_size:int=1024, device=None, num_workers:int=0) -> tuple:
     "`(outputs, targets)` of a model over a dataset, on the CPU (dicts of tensors for several heads)."
@@ -268,12 +268,12 @@ def predict(model:nn.Module, dataset:Dataset, batch_size:int=1024, device=None, 
     cat = lambda xs: {k: torch.cat([x[k] for x in xs]) for k in xs[0]} if isinstance(xs[0], dict) else torch.cat(xs)
     return cat(outs), cat(tgts)
 
-# %% ../nbs/07_training.ipynb #6390cea0
+# %% ../nbs/07_training.ipynb #d024893e
 def evaluate(model:nn.Module, dataset:Dataset, evaluator:Evaluator, batch_size:int=1024, device=None, num_workers:int=0) -> dict:
     "The evaluator's scores and confusion matrices of a model on a dataset."
     return evaluator(*predict(model, dataset, batch_size, device, num_workers))
 
-# %% ../nbs/07_training.ipynb #c6b188e5
+# %% ../nbs/07_training.ipynb #3759e321
 @dataclasses.dataclass
 class ExperimentConfig(Config):
     "A comparison of samplers: the same model, data, budget and seeds for each."
@@ -297,7 +297,7 @@ class ExperimentConfig(Config):
             raise ValueError("ExperimentConfig.train.patience would stop each sampler after a different number of steps; "
                              "the runner compares samplers under one budget: leave patience None (the epoch kept is still chosen on validation)")
 
-# %% ../nbs/07_training.ipynb #2d9505b3
+# %% ../nbs/07_training.ipynb #50985317
 def selected_score(cfg:ExperimentConfig, classes:list|dict) -> tuple:
     "`(score, mode)`: the validation score (without 'val_') that picks the epoch kept ('mean_bacc' for several heads when 'bacc' is asked for), and 'min' for a loss, else 'max'."
     score = 'mean_bacc' if isinstance(classes, dict) and cfg.select == 'bacc' else cfg.select
@@ -311,7 +311,7 @@ def _check_select(score:str, classes:list|dict):
     known = sorted({k for k, v in r.items() if not isinstance(v, dict)} | {'loss'} | {f"loss_{h}" for h in heads if h is not None})
     if score not in known: raise ValueError(f"ExperimentConfig.select {score!r} is not a validation score; choose one of {known}")
 
-# %% ../nbs/07_training.ipynb #b494f978
+# %% ../nbs/07_training.ipynb #8ba30bfd
 class ExperimentMismatch(ValueError):
     "An experiment folder that holds another experiment (other data, settings, model or weights)."
 
@@ -321,6 +321,11 @@ def _dataset_id(ds:Dataset|None) -> str|None:
     if isinstance(ds, TensorDataset): return fingerprint(list(ds.tensors))
     n = len(ds)
     return fingerprint(n, [ds[int(i)] for i in np.unique(np.linspace(0, n - 1, min(n, 16)).astype(int))])
+
+def data_fingerprint(train:Dataset, labels, val:Dataset|None=None, test:Dataset|None=None, keys=None) -> str:
+    "What identifies an experiment's data: its splits (see `_dataset_id`), training labels (per head) and keys."
+    lab = {str(k): np.asarray(v) for k, v in labels.items()} if isinstance(labels, dict) else np.asarray(labels)
+    return fingerprint([_dataset_id(d) for d in (train, val, test)], lab, None if keys is None else np.asarray(keys).astype(str))
 
 def _record(cfg:ExperimentConfig, classes, data:str, weights:dict, model:nn.Module) -> dict:
     c = cfg.to_dict(); c.pop('samplers'); c.pop('seeds')
@@ -341,7 +346,7 @@ def _check_record(path:Path, new:dict) -> dict:
     if merged != old: write_json(f, merged)
     return merged
 
-# %% ../nbs/07_training.ipynb #fe731e8b
+# %% ../nbs/07_training.ipynb #a6a20d37
 def _counts(labels, n:int) -> np.ndarray:
     l = np.asarray(labels); return np.bincount(l[l >= 0], minlength=n)
 
@@ -382,7 +387,7 @@ def _run_one(sampler:str, seed:int, make_model, train, labels, classes, cfg:Expe
             row.update({f"test_{pre}{m}/{name}": float(pc.loc[name, m]) for m in ('precision', 'recall', 'f1') for name in pc.index})
     return result
 
-# %% ../nbs/07_training.ipynb #8fdcaf41
+# %% ../nbs/07_training.ipynb #00f9499a
 @dataclasses.dataclass
 class Experiment:
     "The results of `run_experiment`: one row per sampler x seed, and the summary against uniform sampling."
@@ -436,8 +441,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
     set_seed(0); probe = make_model()       # its initial weights identify the model in the record
     rank, world = dist_info()
     sync = (lambda: torch.distributed.barrier()) if world > 1 else (lambda: None)   # under DDP rank 0 writes, the others wait for it
-    data = data_id or fingerprint([_dataset_id(d) for d in (train, val, test)], {str(k): v for k, v in lab.items()} if multi else lab,
-                                  None if keys is None else np.asarray(keys).astype(str))
+    data = data_id or data_fingerprint(train, lab, val, test, keys)
     if rank == 0: out.mkdir(parents=True, exist_ok=True); _check_record(out, _record(cfg, classes, data, weights, probe))
     sync()
     rows = []
@@ -461,7 +465,7 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
         write_text(out/'results.csv', table.to_csv(index=False)); write_text(out/'summary.csv', summary.to_csv())
     return Experiment(table, summary, out)
 
-# %% ../nbs/07_training.ipynb #570ce54e
+# %% ../nbs/07_training.ipynb #3735bcfa
 def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experiment's table)
                    scores:Sequence|None=None, # columns to summarise; default: the test scores (else validation)
                    baseline:str='uniform') -> pd.DataFrame:
@@ -483,7 +487,7 @@ def summarize_runs(table:pd.DataFrame, # one row per sampler x seed (run_experim
             rows.append(r)
     return pd.DataFrame(rows).set_index(['sampler', 'score'])
 
-# %% ../nbs/07_training.ipynb #24f7cde6
+# %% ../nbs/07_training.ipynb #80f5d374
 def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
     "The summary as a sampler x score table of 'mean ± std' strings, with the paired difference to uniform below each."
     def cell(r):
@@ -492,7 +496,7 @@ def format_summary(summary:pd.DataFrame, digits:int=3) -> pd.DataFrame:
         return s
     return summary.apply(cell, axis=1).unstack('score')
 
-# %% ../nbs/07_training.ipynb #65841031
+# %% ../nbs/07_training.ipynb #400d38e0
 def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_mnist()
                          kept:SampleSet, # a reduced version of it, e.g. its long tail
                          per_class:int, seed:int=0, split:str='train', name:str='val') -> SampleSet:
@@ -510,7 +514,7 @@ def add_validation_split(full:SampleSet, # the whole dataset, e.g. load_fashion_
     return SampleSet(pd.concat([kept.table, extra], ignore_index=True), kept.label_names, kept.images, kept.root, kept.name,
                      {**kept.meta, 'validation': {'from': split, 'per_class': per_class, 'seed': seed}})
 
-# %% ../nbs/07_training.ipynb #e303ed59
+# %% ../nbs/07_training.ipynb #6f788e7c
 class HeadsDataset(Dataset):
     "Inputs with a dict of targets, one per head (`-1` = missing): the dataset of a multi-head classifier."
     def __init__(self, x:torch.Tensor, # inputs, first dimension the samples

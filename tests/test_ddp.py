@@ -7,14 +7,19 @@ import pytest
 from conftest import BIN, ROOT, run
 
 
+def two_ranks_and_one(script:str, out):
+    "Run `tests/<script>` under torchrun with 2 CPU ranks into out/ddp, then as one process (--single) into out/single."
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/script, '--out', out/'ddp'], env=env, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r = run([BIN/'python', ROOT/'tests'/script, '--out', out/'single', '--single'], env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp('ddp')
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_train.py', '--out', out/'ddp'], env=env, timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    r = run([BIN/'python', ROOT/'tests'/'ddp_train.py', '--out', out/'single', '--single'], env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
+    two_ranks_and_one('ddp_train.py', out)
     load = lambda p: json.loads(p.read_text())
     return out, [load(out/'ddp'/f'result-ddp-rank{r}.json') for r in (0, 1)], load(out/'single'/'result-single-rank0.json')
 
@@ -86,11 +91,7 @@ def test_distributed_weighted_sampler_in_the_engine(tmp_path):
 
 def test_experiment_runner_under_ddp_matches_one_process(tmp_path):
     "run_experiment under torchrun: weighted samplers split one global draw; the results equal one process on the same global batches."
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_runner.py', '--out', tmp_path/'ddp'], env=env, timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    r = run([BIN/'python', ROOT/'tests'/'ddp_runner.py', '--out', tmp_path/'single', '--single'], env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
+    two_ranks_and_one('ddp_runner.py', tmp_path)
     load = lambda p: json.loads(p.read_text())
     d0, d1, single = load(tmp_path/'ddp'/'table-rank0.json'), load(tmp_path/'ddp'/'table-rank1.json'), load(tmp_path/'single'/'table-rank0.json')
     assert d0 == d1                                                          # every rank returns the same table
