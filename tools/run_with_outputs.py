@@ -2,7 +2,8 @@
 
 Cells flagged `#| slow` or `#| gpu` are skipped unless their flag is given (`--flags slow`); a skipped cell keeps
 the outputs it has. Cells that call `nbdev_export(` are never run. The notebook is then cleaned with
-`nbdev_clean` (metadata, ids); progress bars are the caller's job (pass `progress=False`).
+`nbdev_clean` (metadata, ids). Widget outputs are dropped (their state is never kept; the docs cannot run them);
+progress bars are the caller's job (pass `progress=False`).
 
     python tools/run_with_outputs.py nbs/06_metrics.ipynb nbs/07_training.ipynb [--flags slow]
 """
@@ -13,6 +14,7 @@ from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
 BIN = Path(sys.executable).parent
+WIDGET = 'application/vnd.jupyter.widget-view+json'
 
 
 def flags_of(source:str) -> set:
@@ -34,6 +36,8 @@ def run(path:Path, flags:set):
     except Exception:
         sys.stderr.write(shell.prettytb(fname=path) + '\n'); raise SystemExit(f"{path}: a cell failed; the notebook was not written")
     finally: os.chdir(cwd)
+    for cell in nb.cells:
+        if 'outputs' in cell: cell.outputs = [o for o in cell.outputs if WIDGET not in o.get('data', {})]
     write_nb(nb, path)
     subprocess.run([str(BIN/'nbdev_clean'), '--fname', str(path)], check=True)
     print(f"{path}: run and written with its outputs")
