@@ -523,6 +523,7 @@ def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mm
 
 # %% ../nbs/05_cfw.ipynb #a24a585c
 _COLUMNS = ['key', 'label', 'chunk', 'cluster', 'weight']
+_BEFORE = {'recluster': [], 'scheme': 'hdbscan', 'outliers': 'constant', 'temper': 1.0, 'cap': None, 'mix': 0.0}   # before these settings existed
 
 def save_weights(result:CFWResult, out:str|Path) -> Path:
     "Write a `CFWResult` as a new weights folder."
@@ -550,7 +551,7 @@ def load_weights(path:str|Path) -> CFWResult:
     dup = tab['key'].duplicated()
     if dup.any(): raise ValueError(f"{path/'weights.csv'}: key {tab['key'][dup].iloc[0]!r} appears more than once")
     cfg = meta.pop('config')
-    cfg = CFWConfig.from_dict({'recluster': [], **cfg})     # folders written before `recluster` existed had one pass
+    cfg = CFWConfig.from_dict({**_BEFORE, **cfg})           # older folders: the settings in force when they were written
     return CFWResult(tab, pd.read_csv(path/'chunks.csv'), cfg, meta)
 
 def align_weights(result:CFWResult, keys, labels=None, # the dataset's keys, in its order (and its labels, to cross-check)

@@ -3,7 +3,9 @@
 Each rank records the sample indices it trained on in each epoch (the targets are the indices) and writes them to
 OUT/sampler-rank<r>.json.
 
-    torchrun --standalone --nproc_per_node 2 tests/ddp_cfw_sampler.py --out DIR
+    torchrun --standalone --nproc_per_node 2 tests/ddp_cfw_sampler.py --out DIR [--config JSON]
+
+The weights are CFWConfig(chunk_size=300) updated with --config (JSON), computed on every rank.
 """
 import argparse, json
 from pathlib import Path
@@ -18,11 +20,12 @@ from cfw_nb.engine import Trainer, TrainConfig, dist_info, init_distributed, mak
 
 p = argparse.ArgumentParser()
 p.add_argument('--out', required=True)
+p.add_argument('--config', default='{}', help='CFWConfig fields as JSON')
 a = p.parse_args()
 device = init_distributed()
 rank, world = dist_info()
 x, _ = clustered_features(600, 16, clusters=8, seed=0)
-weights = compute_cfw(x, CFWConfig(chunk_size=300)).weights           # every rank computes the same weights
+weights = compute_cfw(x, CFWConfig.from_dict({'chunk_size': 300, **json.loads(a.config)})).weights   # every rank computes the same weights
 ds = TensorDataset(torch.from_numpy(x), torch.arange(len(x)))
 seen = []
 def loss(out, idx):

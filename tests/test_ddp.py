@@ -71,14 +71,18 @@ def test_run_dir_on_one_rank_is_an_error_not_a_hang(tmp_path):
     assert r0['error'] == r1['error'] and 'run_dir must be given on every rank or on none' in r0['error']
 
 
-def test_distributed_weighted_sampler_in_the_engine(tmp_path):
-    "2 ranks train on disjoint shares of one weighted draw per epoch; together they are the single-process draw."
-    from cfw_nb.cfw import WeightedSampler
+@pytest.mark.parametrize('config', ['{}', '{"scheme": "kmeans", "levels": 2, "branch": 4, "mix": 0.2}', '{"scheme": "density", "cap": 5.0}'])
+def test_distributed_weighted_sampler_in_the_engine(tmp_path, config):
+    "2 ranks train on disjoint shares of one weighted draw per epoch; together they are the single-process draw (CFW's default and other label-free weights)."
+    from cfw_nb.cfw import CFWConfig, WeightedSampler, clustered_features, compute_cfw
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_cfw_sampler.py', '--out', tmp_path], env=env, timeout=300)
+    r = run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', ROOT/'tests'/'ddp_cfw_sampler.py', '--out', tmp_path, '--config', config],
+            env=env, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     r0, r1 = [json.loads((tmp_path/f'sampler-rank{k}.json').read_text()) for k in (0, 1)]
     assert r0['weights'] == r1['weights'] and r0['world'] == 2
+    cfg = CFWConfig.from_dict({'chunk_size': 300, **json.loads(config)})
+    assert r0['weights'] == compute_cfw(clustered_features(600, 16, clusters=8, seed=0)[0], cfg).weights.tolist()   # what one process computes
     single = WeightedSampler(r0['weights'], num_samples=502, seed=7)        # 501 draws rounded up to 2 x 251
     for epoch in (0, 1):
         a, b = r0['seen'][epoch], r1['seen'][epoch]
