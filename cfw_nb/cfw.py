@@ -45,8 +45,9 @@ def clustered_features(n:int, dim:int, clusters:int=60, noise:float=0.05, # shar
 # %% ../nbs/05_cfw.ipynb #1dca7740
 def unit_rows(x, device:str|torch.device|None=None, # e.g. 'cpu', 'cuda:1'; default: the CPU
               rows:np.ndarray|None=None) -> torch.Tensor:
-    "Rows of `x` scaled to unit length (float32 on `device`); a zero or non-finite row is an error that names it."
-    t = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=torch.device('cpu') if device is None else get_device(device))
+    "Rows of `x` (an array or a tensor, on any device) scaled to unit length (float32 on `device`); a zero or non-finite row is an error that names it."
+    dev = torch.device('cpu') if device is None else get_device(device)
+    t = x.detach().to(dev, torch.float32) if torch.is_tensor(x) else torch.as_tensor(np.asarray(x), dtype=torch.float32, device=dev)
     if t.ndim != 2: raise ValueError(f"expected features (n, dim), got shape {tuple(t.shape)}")
     norms = t.norm(dim=1)
     bad = ~torch.isfinite(norms) | (norms == 0)
