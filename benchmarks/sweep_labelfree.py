@@ -57,6 +57,8 @@ CANDIDATES = {
     'tree-whole': WHOLE.replace(scheme='tree'),
     'km10': CFW.replace(scheme='kmeans', cluster_size=10, levels=1),
     'km50-whole': WHOLE.replace(scheme='kmeans', cluster_size=50, levels=1),
+    'km200-whole': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1),          # about 2 clusters per class
+    'km200-whole-t0.5': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1, temper=0.5),
     'hkm3x5-whole': WHOLE.replace(scheme='kmeans', cluster_size=10, levels=3, branch=5),
     'hkm3x5-whole-mix0.3': WHOLE.replace(scheme='kmeans', cluster_size=10, levels=3, branch=5, mix=0.3),
     'knn': CFW.replace(scheme='density', neighbours=10, temper=1.0),
@@ -148,6 +150,7 @@ def gains(table:pd.DataFrame) -> pd.DataFrame:
             diff = t.test_bacc - u.test_bacc
             out.append({'stage': stage, 'dataset': d, 'features': f, 'sampler': s, 'val_bacc': t.val_bacc.mean(), 'test_bacc': t.test_bacc.mean(),
                         'val_gain': (t.val_bacc - u.val_bacc).mean(), 'test_gain': diff.mean(), 'wins': int((diff > 0).sum()), 'paired': len(diff),
+                        'seed_diffs': ' '.join(f'{d:+.3f}' for d in diff.sort_index()),
                         'cb_share': diff.mean() / (cb.test_bacc - u.test_bacc).mean(), 'few_acc': t.test_few_acc.mean(),
                         'worst_recall': t.test_worst_recall.mean(), 'kl_improvement': t.kl_improvement.iloc[0], 'coverage': t.coverage.iloc[0]})
     return pd.DataFrame(out)

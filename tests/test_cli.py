@@ -1,6 +1,7 @@
 "The `cfw_nb` command as a user runs it: the main job and its errors."
 import json
 
+import numpy as np
 import pandas as pd
 
 from conftest import BIN, run
@@ -71,7 +72,7 @@ def _bundle(path):
 def test_weights_from_a_bundle(tmp_path):
     from cfw_nb.cfw import align_weights, load_weights
     bundle = _bundle(tmp_path/'feats')
-    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--chunk-size', '200', '--workers', '2'])
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--scheme', 'hdbscan', '--chunk-size', '200', '--workers', '2'])
     assert r.returncode == 0, r.stderr
     assert '400 samples in 2 chunks' in r.stdout and str(tmp_path/'w') in r.stdout
     w = load_weights(tmp_path/'w')
@@ -81,12 +82,29 @@ def test_weights_from_a_bundle(tmp_path):
     r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w'])             # never overwrites
     assert r.returncode == 2 and 'never overwrites' in r.stderr and 'Traceback' not in r.stderr
     assert w.config.recluster == (5,)
-    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'one', '--chunk-size', '200', '--recluster'])   # one pass
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'one', '--scheme', 'hdbscan', '--chunk-size', '200', '--recluster'])   # one pass
     assert r.returncode == 0, r.stderr
     one = load_weights(tmp_path/'one')
     assert one.config.recluster == () and (one.table['cluster'] < 0).sum() > (w.table['cluster'] < 0).sum()
     kept = one.table['cluster'] >= 0
     assert (w.table['cluster'][kept] == one.table['cluster'][kept]).all()                # the first pass's clusters stay
+
+
+def test_weights_any_scheme(tmp_path):
+    from cfw_nb.cfw import CFWConfig, compute_cfw, load_weights
+    bundle = _bundle(tmp_path/'feats')
+    x = np.load(bundle/'features.npy')[:400]
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'d'])                  # the default settings
+    assert r.returncode == 0, r.stderr
+    assert load_weights(tmp_path/'d').config == CFWConfig() and (load_weights(tmp_path/'d').weights == compute_cfw(x).weights).all()
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'k', '--scheme', 'kmeans', '--levels', '2', '--branch', '4',
+             '--cluster-size', '8', '--mix', '0.2', '--chunking', 'whole'])
+    assert r.returncode == 0, r.stderr
+    want = CFWConfig(scheme='kmeans', levels=2, branch=4, cluster_size=8, mix=0.2, chunking='whole')
+    k = load_weights(tmp_path/'k')
+    assert k.config == want and (k.weights == compute_cfw(x, want).weights).all()
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'n', '--scheme', 'density', '--mix', '1'])
+    assert r.returncode == 2 and 'CFWConfig.mix must be in [0, 1)' in r.stderr and not (tmp_path/'n').exists()
 
 
 def test_weights_bad_input(tmp_path):
