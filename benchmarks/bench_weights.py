@@ -3,12 +3,14 @@
 For each size N and chunk size C, N x 384 synthetic features (a long-tailed Gaussian mixture on unit directions with
 5% noise, cfw_nb.cfw.clustered_features, 200 clusters, seed 0) are weighted by `compute_cfw` (random chunks of C) with
 - cfw (the baseline, CFW's default until the sweep of benchmarks/sweep_labelfree.py chose another):
-  `CFWConfig(scheme='hdbscan')`: HDBSCAN flat clusters (one pass and a pass over the outliers), inverse cluster size;
-- default: `CFWConfig()`, cfw_nb's default now (notebook 05 says which scheme and why);
+  `CFWConfig.hdbscan()`: HDBSCAN flat clusters (one pass and a pass over the outliers), inverse cluster size;
+- default: `CFWConfig()`, cfw_nb's default now (notebook 05 says which scheme and why; its own chunking: when it
+  clusters the whole set, C does not apply);
 - tree: `scheme='tree'`: the same spanning tree, weights from HDBSCAN's condensed tree (no outlier pass);
-- kmeans: `scheme='kmeans'`: spherical k-means over-clustering, ~`cluster_size` (10) samples per cluster;
-- kmeans3: `scheme='kmeans', levels=3, branch=5`: hierarchical k-means, balanced at every level;
-- density: `scheme='density'`: mean cosine distance to the `neighbours` (10) nearest samples.
+- kmeans: `scheme='kmeans', cluster_size=10`: spherical k-means over-clustering, ~10 samples per cluster;
+- kmeans3: `scheme='kmeans', cluster_size=10, levels=3, branch=5`: hierarchical k-means, balanced at every level;
+- density: `scheme='density', neighbours=10`: mean cosine distance to the 10 nearest samples.
+All but the default run in the same random chunks of C as cfw.
 Outlier policies, temper, cap and mix cost nothing extra and are not measured.
 
 Sizes below `--stream-from` (default 200,000) are held in memory and run with workers=1; larger sizes are written
@@ -32,14 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cfw import peak_mb, reset_peak, rss_mb
 
 DIM = 384
-METHODS = {'cfw': {'scheme': 'hdbscan'}, 'default': {}, 'tree': {'scheme': 'tree'}, 'kmeans': {'scheme': 'kmeans'},
-           'kmeans3': {'scheme': 'kmeans', 'levels': 3, 'branch': 5}, 'density': {'scheme': 'density'}}
+METHODS = {'cfw': {}, 'default': None, 'tree': {'scheme': 'tree'}, 'kmeans': {'scheme': 'kmeans', 'cluster_size': 10},
+           'kmeans3': {'scheme': 'kmeans', 'cluster_size': 10, 'levels': 3, 'branch': 5}, 'density': {'scheme': 'density', 'neighbours': 10}}
 ACCEPT_N, ACCEPT_RATIO = 50_000, 2.0
 
 
 def config(method:str, chunk:int):
     from cfw_nb.cfw import CFWConfig
-    return CFWConfig(chunk_size=chunk, **METHODS[method])
+    return CFWConfig(chunk_size=chunk) if METHODS[method] is None else CFWConfig.hdbscan(chunk_size=chunk, **METHODS[method])
 
 
 def one(a):

@@ -43,8 +43,7 @@ from cfw_nb.training import ExperimentConfig, classifier_from_ssl, run_experimen
 
 RESULTS = Path(__file__).parent/'results'
 SEEDS = [0, 1, 2]
-# CFW's former default, every field that matters to the HDBSCAN scheme written out (CFWConfig() may change)
-CFW = CFWConfig.reference().replace(chunking='random', method='auto', recluster=(5,), normalize=True)
+CFW = CFWConfig.hdbscan()       # CFW's former default: HDBSCAN flat clusters, random chunks of 1024, a second pass at 5
 WHOLE = CFW.replace(chunking='whole')
 CANDIDATES = {
     'cfw-reference': CFWConfig.reference(),
@@ -57,7 +56,9 @@ CANDIDATES = {
     'tree-whole': WHOLE.replace(scheme='tree'),
     'km10': CFW.replace(scheme='kmeans', cluster_size=10, levels=1),
     'km50-whole': WHOLE.replace(scheme='kmeans', cluster_size=50, levels=1),
+    'km100-whole': WHOLE.replace(scheme='kmeans', cluster_size=100, levels=1),
     'km200-whole': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1),          # about 2 clusters per class
+    'km400-whole': WHOLE.replace(scheme='kmeans', cluster_size=400, levels=1),
     'km200-whole-t0.5': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1, temper=0.5),
     'hkm3x5-whole': WHOLE.replace(scheme='kmeans', cluster_size=10, levels=3, branch=5),
     'hkm3x5-whole-mix0.3': WHOLE.replace(scheme='kmeans', cluster_size=10, levels=3, branch=5, mix=0.3),

@@ -261,8 +261,8 @@ SCHEMES = ('hdbscan', 'tree', 'kmeans', 'density')
 
 @dataclasses.dataclass
 class CFWConfig(Config):
-    "Clustered Feature Weighting settings."
-    chunking: str = 'random' # 'random' (seeded), 'reference' (extraction order) or 'whole'
+    "Label-free weighting settings; the defaults are the setting chosen on validation evidence (\"Choosing the default\")."
+    chunking: str = 'whole' # 'random' (seeded), 'reference' (extraction order) or 'whole'
     chunk_size: int = 1024
     method: str = 'auto' # 'exact' (dense Prim), 'knn' (k-NN graph tree), 'auto' (exact if it fits `dense_mb`) or 'reference'
     dense_mb: int = 256 # 'auto' builds the exact tree when its n x n float32 matrix fits in this many MB
@@ -275,12 +275,12 @@ class CFWConfig(Config):
     recluster: tuple[int, ...] = (5,) # min_cluster_size of further passes over each chunk's outliers, in order; () = none
     normalize: bool = True # scale each chunk's weights to sum to its size
     seed: int = 0 # of the random chunks (and of k-means)
-    scheme: str = 'hdbscan' # where weights come from: 'hdbscan' (flat clusters), 'tree' (condensed tree), 'kmeans' or 'density'
+    scheme: str = 'kmeans' # where weights come from: 'hdbscan' (flat clusters), 'tree' (condensed tree), 'kmeans' or 'density'
     outliers: str = 'constant' # 'hdbscan' outliers' weight: 'constant' (`outlier_weight`), 'median' (median cluster's) or 'own' (a cluster each)
     temper: float = 1.0 # weights to this power: cluster size ** -temper, k-NN distance ** temper
     cap: float|None = None # no weight above this multiple of its chunk's median weight
     mix: float = 0.0 # share of the draws made uniformly: weights (1 - mix) w / mean(w) + mix
-    cluster_size: int = 10 # 'kmeans': mean samples per cluster at the finest level
+    cluster_size: int = 200 # 'kmeans': mean samples per cluster at the finest level
     levels: int = 1 # 'kmeans': levels of the hierarchy (1 = flat over-clustering)
     branch: int = 10 # 'kmeans': clusters per cluster of the level above
     neighbours: int = 10 # 'density': neighbours whose mean cosine distance is the weight
@@ -312,6 +312,11 @@ class CFWConfig(Config):
         return cls(**{'chunking': 'reference', 'chunk_size': chunk_size, 'method': 'reference', 'recluster': (), 'normalize': False,
                       'scheme': 'hdbscan', 'weighting': 'inverse', 'outliers': 'constant', 'outlier_weight': 1e-3, 'temper': 1.0, 'cap': None,
                       'mix': 0.0, 'min_cluster_size': 25, 'min_samples': 1, 'selection': 'eom', **kw})
+
+    @classmethod
+    def hdbscan(cls, **kw):
+        "HDBSCAN flat-cluster weights as cfw_nb improves on the reference: seeded random chunks of 1024, a second pass at 5 over the outliers, weights normalised per chunk."
+        return cls.reference(**{'chunking': 'random', 'method': 'auto', 'recluster': (5,), 'normalize': True, **kw})
 
 # %% ../nbs/05_cfw.ipynb #11f1c487
 def chunk_method(n:int, cfg:CFWConfig) -> str:

@@ -70,9 +70,9 @@ def _bundle(path):
 
 
 def test_weights_from_a_bundle(tmp_path):
-    from cfw_nb.cfw import align_weights, load_weights
+    from cfw_nb.cfw import CFWConfig, align_weights, load_weights
     bundle = _bundle(tmp_path/'feats')
-    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--scheme', 'hdbscan', '--chunk-size', '200', '--workers', '2'])
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--preset', 'hdbscan', '--chunk-size', '200', '--workers', '2'])
     assert r.returncode == 0, r.stderr
     assert '400 samples in 2 chunks' in r.stdout and str(tmp_path/'w') in r.stdout
     w = load_weights(tmp_path/'w')
@@ -82,12 +82,16 @@ def test_weights_from_a_bundle(tmp_path):
     r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w'])             # never overwrites
     assert r.returncode == 2 and 'never overwrites' in r.stderr and 'Traceback' not in r.stderr
     assert w.config.recluster == (5,)
-    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'one', '--scheme', 'hdbscan', '--chunk-size', '200', '--recluster'])   # one pass
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'one', '--preset', 'hdbscan', '--chunk-size', '200', '--recluster'])   # one pass
     assert r.returncode == 0, r.stderr
     one = load_weights(tmp_path/'one')
     assert one.config.recluster == () and (one.table['cluster'] < 0).sum() > (w.table['cluster'] < 0).sum()
     kept = one.table['cluster'] >= 0
     assert (w.table['cluster'][kept] == one.table['cluster'][kept]).all()                # the first pass's clusters stay
+    assert w.config == CFWConfig.hdbscan(chunk_size=200)
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'ref', '--preset', 'reference', '--chunk-size', '100'])
+    assert r.returncode == 0, r.stderr
+    assert load_weights(tmp_path/'ref').config == CFWConfig.reference(chunk_size=100)
 
 
 def test_weights_any_scheme(tmp_path):
@@ -114,8 +118,10 @@ def test_weights_bad_input(tmp_path):
     assert r.returncode == 2 and "unknown key 'chunk_sise'; did you mean 'chunk_size'?" in r.stderr
     r = run([CLI, 'weights', '--bundle', tmp_path/'nothing', '--out', tmp_path/'w'])
     assert r.returncode == 2 and 'is not a feature bundle' in r.stderr
-    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--chunk-size', '10'])
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--preset', 'hdbscan', '--chunk-size', '10'])
     assert r.returncode == 2 and 'chunk_size 10 < min_cluster_size 25' in r.stderr
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--preset', 'hdbscan', '--config', tmp_path/'cfw.json'])
+    assert r.returncode == 2 and 'not allowed with argument' in r.stderr
     r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--recluster', '5', '1'])
     assert r.returncode == 2 and 'recluster sizes must be at least 2' in r.stderr
     assert not (tmp_path/'w').exists()
