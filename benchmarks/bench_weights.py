@@ -4,8 +4,8 @@ For each size N and chunk size C, N x 384 synthetic features (a long-tailed Gaus
 5% noise, cfw_nb.cfw.clustered_features, 200 clusters, seed 0) are weighted by `compute_cfw` (random chunks of C) with
 - cfw (the baseline, CFW's default until the sweep of benchmarks/sweep_labelfree.py chose another):
   `CFWConfig.hdbscan()`: HDBSCAN flat clusters (one pass and a pass over the outliers), inverse cluster size;
-- default: `CFWConfig()`, cfw_nb's default now (notebook 05 says which scheme and why; its own chunking: when it
-  clusters the whole set, C does not apply);
+- default: `CFWConfig()`, cfw_nb's default now (notebook 05 says which scheme and why), with its own chunk size
+  (C does not apply to it);
 - tree: `scheme='tree'`: the same spanning tree, weights from HDBSCAN's condensed tree (no outlier pass);
 - kmeans: `scheme='kmeans', cluster_size=10`: spherical k-means over-clustering, ~10 samples per cluster;
 - kmeans3: `scheme='kmeans', cluster_size=10, levels=3, branch=5`: hierarchical k-means, balanced at every level;
@@ -41,7 +41,7 @@ ACCEPT_N, ACCEPT_RATIO = 50_000, 2.0
 
 def config(method:str, chunk:int):
     from cfw_nb.cfw import CFWConfig
-    return CFWConfig(chunk_size=chunk) if METHODS[method] is None else CFWConfig.hdbscan(chunk_size=chunk, **METHODS[method])
+    return CFWConfig() if METHODS[method] is None else CFWConfig.hdbscan(chunk_size=chunk, **METHODS[method])
 
 
 def one(a):
@@ -98,7 +98,7 @@ def measure(a, n:int, source:str|None):
 
 
 def main(a):
-    print(f"label-free weighting schemes vs CFW's HDBSCAN weights (CFWConfig(scheme='hdbscan')): {a.repeat} run(s) per method (fastest kept), each in a fresh process; "
+    print(f"label-free weighting schemes vs CFW's HDBSCAN weights (CFWConfig.hdbscan()): {a.repeat} run(s) per method (fastest kept), each in a fresh process; "
           f"'in-chunk s' = sum of chunk_weights times (over all workers), 'max w/med' = largest weight / median weight")
     for n in a.sizes:
         if n < a.stream_from: measure(a, n, None); continue

@@ -12,16 +12,18 @@ features) it computes each candidate's weights from the *training features alone
   named with `--candidates` (by default: the reference, the former default, and the best three by validation gain
   in the probe results), weights from the SimCLR features, learning rate chosen on validation as above.
 - `report`: the tables, printed and written beside the runs' rows (labelfree_<stage>_gains.csv per setting,
-  labelfree_<stage>_ranking.csv per sampler). Candidates are ranked by their mean *validation* gain over uniform
+  labelfree_<stage>_ranking.csv per sampler), and each candidate's time to weigh 50,000 x 384 features over the
+  former default's (labelfree_costs.csv, measured once; `--remeasure` to redo). Candidates are ranked by their mean *validation* gain over uniform
   sampling; test numbers are reported beside, never used to choose.
 
 Every run is a `run_experiment` folder under --root (resumable: an interrupted sweep continues where it stopped,
 finished runs are read back). The per-run rows go to benchmarks/results/labelfree_<stage>.csv, which the CFW
 notebook (05) reads to print the table that chose the default.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/labelfree_data.py             # features first (about 40 min)
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_labelfree.py probe       # about 1 h on 2 CPU cores
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_labelfree.py finetune    # about 1-2 h
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/labelfree_data.py             # features first (about 1 h, most of it EfficientNet)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_labelfree.py probe       # about 1 h on one CPU core
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_labelfree.py finetune --settings fmnist-lt100-ssl digits-lt-ssl \
+        --candidates cfw km200-whole km200-whole-t0.5 km10                      # about 1.5 h (the run notebook 05 reports)
     .venv/bin/python benchmarks/sweep_labelfree.py report
 """
 import argparse, json, math, sys
@@ -59,6 +61,8 @@ CANDIDATES = {
     'km100-whole': WHOLE.replace(scheme='kmeans', cluster_size=100, levels=1),
     'km200-whole': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1),          # about 2 clusters per class
     'km400-whole': WHOLE.replace(scheme='kmeans', cluster_size=400, levels=1),
+    # the same clusters of ~200 in random chunks of 16384: whole-set on these data sets (a different k-means start), linear cost
+    'km200-c16k': CFW.replace(scheme='kmeans', cluster_size=200, levels=1, chunk_size=16384),
     'km200-whole-t0.5': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1, temper=0.5),
     'hkm3x5-whole': WHOLE.replace(scheme='kmeans', cluster_size=10, levels=3, branch=5),
     'hkm3x5-whole-mix0.3': WHOLE.replace(scheme='kmeans', cluster_size=10, levels=3, branch=5, mix=0.3),
@@ -167,27 +171,50 @@ def ranking(g:pd.DataFrame) -> pd.DataFrame:
     return r.sort_values('val_gain', ascending=False)
 
 
+def costs(n:int=50_000, dim:int=384, repeat:int=3) -> pd.Series:
+    "Each candidate's time to weigh n x dim synthetic features (`clustered_features`, one thread), over the former default's (`cfw`) in the same run."
+    from cfw_nb.cfw import clustered_features
+    import time
+    x = clustered_features(n, dim, clusters=200, seed=0)[0]
+    secs = {}
+    for c, cfg in CANDIDATES.items():
+        compute_cfw(x[:2000], cfg)                                     # warm-up: imports, numba compilation
+        runs = []
+        for _ in range(repeat):
+            t0 = time.perf_counter(); compute_cfw(x, cfg); runs.append(time.perf_counter() - t0)
+        secs[c] = min(runs)
+        print(f"cost of {c}: {secs[c]:.2f} s", flush=True)
+    return pd.Series(secs) / secs['cfw']
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('stage', choices=['probe', 'finetune', 'report'])
     p.add_argument('--root', type=Path, default=Path('/work/sweep/runs'))
     p.add_argument('--settings', nargs='*', help='data set-feature names, e.g. fmnist-lt100-ssl (default: all of the stage)')
     p.add_argument('--candidates', nargs='*', help='candidates to run (default: all for the probe; see the docstring for finetune)')
+    p.add_argument('--remeasure', action='store_true', help="report: time the candidates again (else labelfree_costs.csv is reused)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     RESULTS.mkdir(exist_ok=True)
     if a.stage == 'report':
+        cost_file = RESULTS/'labelfree_costs.csv'   # weighing 50,000 x 384, over the former default (the issue's line: at most 2x)
+        cost = pd.read_csv(cost_file, index_col=0).iloc[:, 0] if cost_file.is_file() and not a.remeasure else None
+        if cost is None or set(cost.index) != set(CANDIDATES):
+            cost = costs().rename('cost_vs_cfw'); cost.to_csv(cost_file)
         for stage in ('probe', 'finetune'):
             f = RESULTS/f'labelfree_{stage}.csv'
             if not f.is_file(): continue
             g = gains(pd.read_csv(f)); r = ranking(g)
+            if stage == 'probe':                 # ties in validation gain: the cheaper first
+                r = r.assign(cost_vs_cfw=cost.reindex(r.index)).sort_values(['val_gain', 'cost_vs_cfw'], ascending=[False, True], kind='stable')
             r['config'] = [json.dumps(CANDIDATES[s].to_dict()) if s in CANDIDATES else '' for s in r.index]
             g.to_csv(RESULTS/f'labelfree_{stage}_gains.csv', index=False); r.to_csv(RESULTS/f'labelfree_{stage}_ranking.csv')
             print(f"\n== {stage}: per sampler, ranked by mean validation gain over uniform ==")
             print(r.drop(columns='config').round(4).to_string())
         return
     if a.stage == 'probe':
-        todo, grid, cands = settings(), [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0], a.candidates or list(CANDIDATES)
+        todo, grid, cands = settings(), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0], a.candidates or list(CANDIDATES)
     else:
         todo, grid = [(d, 'ssl') for d in ld.DATASETS if 'ssl' in ld.FEATURES[d]], [1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
         cands = a.candidates

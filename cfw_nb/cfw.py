@@ -262,8 +262,8 @@ SCHEMES = ('hdbscan', 'tree', 'kmeans', 'density')
 @dataclasses.dataclass
 class CFWConfig(Config):
     "Label-free weighting settings; the defaults are the setting chosen on validation evidence (\"Choosing the default\")."
-    chunking: str = 'whole' # 'random' (seeded), 'reference' (extraction order) or 'whole'
-    chunk_size: int = 1024
+    chunking: str = 'random' # 'random' (seeded), 'reference' (extraction order) or 'whole'
+    chunk_size: int = 16384
     method: str = 'auto' # 'exact' (dense Prim), 'knn' (k-NN graph tree), 'auto' (exact if it fits `dense_mb`) or 'reference'
     dense_mb: int = 256 # 'auto' builds the exact tree when its n x n float32 matrix fits in this many MB
     k: int = 64 # neighbours per point for 'knn'
