@@ -11,11 +11,12 @@ Datasets (embedded data only, offline, deterministic):
 Feature kinds: 'pixels' (flattened images), 'ssl' (SimCLR small CNN trained on the training images, labels unused),
 'effnet' (ImageNet EfficientNet-Lite0), and for 'synthetic' only 'raw' (the vectors). Each is cached as
 root/<dataset>/<kind>_<split>.npy, with root/<dataset>/meta.json and the SimCLR run in root/<dataset>/ssl/.
-Running this file computes everything missing; a killed run resumes where it stopped.
+Running this file computes everything missing; a killed run resumes where it stopped. The default root is
+$CFW_NB_SWEEP/data, with CFW_NB_SWEEP defaulting to ~/.cache/cfw_nb/sweep.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/labelfree_data.py [--root /work/sweep/data] [--datasets ...] [--kinds ...]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/labelfree_data.py [--root DIR] [--datasets ...] [--kinds ...]
 """
-import argparse, logging, time
+import argparse, logging, os, time
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ FEATURES = {'fmnist-lt100': ('ssl', 'effnet', 'pixels'), 'fmnist-lt10': ('ssl', 
             'digits-lt': ('ssl', 'effnet', 'pixels'), 'synthetic': ('raw',)}
 KIND_ORDER = ('raw', 'pixels', 'ssl', 'effnet')  # cheapest first
 SPLITS = ('train', 'val', 'test')
-DEFAULT_ROOT = Path('/work/sweep/data')
+SWEEP = Path(os.environ.get('CFW_NB_SWEEP', Path.home()/'.cache'/'cfw_nb'/'sweep'))   # the sweep's data and runs
+DEFAULT_ROOT = SWEEP/'data'
 BATCH = 256  # images per forward pass when computing features
 
 # image datasets: source, long-tail ratio and head-class count of the training split, validation images per class

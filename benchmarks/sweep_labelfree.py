@@ -61,7 +61,7 @@ CANDIDATES = {
     'km100-whole': WHOLE.replace(scheme='kmeans', cluster_size=100, levels=1),
     'km200-whole': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1),          # about 2 clusters per class
     'km400-whole': WHOLE.replace(scheme='kmeans', cluster_size=400, levels=1),
-    # the same clusters of ~200 in random chunks of 16384: whole-set on these data sets (a different k-means start), linear cost
+    # the same clusters of ~200 in random chunks of 16384: on these data sets (one chunk) the very weights of km200-whole; linear cost
     'km200-c16k': CFW.replace(scheme='kmeans', cluster_size=200, levels=1, chunk_size=16384),
     'km200-whole-t0.5': WHOLE.replace(scheme='kmeans', cluster_size=200, levels=1, temper=0.5),
     'hkm3x5-whole': WHOLE.replace(scheme='kmeans', cluster_size=10, levels=3, branch=5),
@@ -190,7 +190,7 @@ def costs(n:int=50_000, dim:int=384, repeat:int=3) -> pd.Series:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('stage', choices=['probe', 'finetune', 'report'])
-    p.add_argument('--root', type=Path, default=Path('/work/sweep/runs'))
+    p.add_argument('--root', type=Path, default=ld.SWEEP/'runs', help='run folders (default: $CFW_NB_SWEEP/runs)')
     p.add_argument('--settings', nargs='*', help='data set-feature names, e.g. fmnist-lt100-ssl (default: all of the stage)')
     p.add_argument('--candidates', nargs='*', help='candidates to run (default: all for the probe; see the docstring for finetune)')
     p.add_argument('--remeasure', action='store_true', help="report: time the candidates again (else labelfree_costs.csv is reused)")

@@ -11,12 +11,12 @@ import argparse, json
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from cfw_nb.cfw import CFWConfig, DistributedWeightedSampler, clustered_features, compute_cfw
 from cfw_nb.engine import Trainer, TrainConfig, dist_info, init_distributed, make_loader
+from ddp_exit import finish  # tests/ is the script folder, first on sys.path
 
 p = argparse.ArgumentParser()
 p.add_argument('--out', required=True)
@@ -43,5 +43,4 @@ try:                                                                 # ranks tha
 except ValueError as e: mismatch = str(e)
 Path(a.out, f'sampler-rank{rank}.json').write_text(json.dumps({'rank': rank, 'world': world, 'seen': seen, 'weights': weights.tolist(),
                                                                'mismatch': mismatch}))
-dist.barrier()
-dist.destroy_process_group()
+finish()

@@ -6,11 +6,11 @@ import argparse, json
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from cfw_nb.engine import Trainer, TrainConfig, dist_info, init_distributed, make_loader
+from ddp_exit import finish  # tests/ is the script folder, first on sys.path
 
 p = argparse.ArgumentParser()
 p.add_argument('--out', required=True)
@@ -46,4 +46,4 @@ else:  # run_dir given on rank 0 only: a clear error on every rank instead of a 
         result['error'] = None
     except ValueError as e: result['error'] = str(e)
 Path(a.out, f"{a.case}-rank{rank}.json").write_text(json.dumps(result))
-dist.barrier(); dist.destroy_process_group()  # a clean exit: gloo aborts a process that leaves with the group alive
+finish()

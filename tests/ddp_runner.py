@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from cfw_nb.engine import TrainConfig, dist_info, init_distributed
 from cfw_nb.ingestion import load_digits_set
 from cfw_nb.training import ExperimentConfig, run_experiment
+from ddp_exit import finish  # tests/ is the script folder, first on sys.path
 
 p = argparse.ArgumentParser()
 p.add_argument('--out', required=True)
@@ -39,4 +39,4 @@ cfg = ExperimentConfig(samplers=['cfw', 'class_balanced'], seeds=[0], batch_size
 exp = run_experiment(model, train, y[:1024].numpy(), digits.classes, Path(a.out)/'exp', cfg, val=val, test=test, weights=weights,
                      device=device, verbose=False)
 Path(a.out, f"table-rank{rank}.json").write_text(exp.table.drop(columns='train_seconds').to_json(orient='records'))
-if not a.single: dist.barrier(); dist.destroy_process_group()
+if not a.single: finish()
