@@ -519,10 +519,10 @@ def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mm
     report = []
     for i, (c, (lab, w, status, secs)) in enumerate(zip(chunks, out)):
         chunk_id[c], cluster[c], weight[c] = i, lab, w
-        sizes = np.bincount(lab[lab >= 0]) if status == 'ok' else np.zeros(0, int)
+        sizes = np.bincount(lab[lab >= 0]) if status == 'ok' else np.zeros(0, int); sizes = sizes[sizes > 0]   # ids need not be contiguous
         method = 'none' if status == 'too_small' else chunk_method(len(c), cfg) if cfg.scheme in ('hdbscan', 'tree') else cfg.scheme
         report.append({'chunk': i, 'size': len(c), 'method': method, 'clusters': len(sizes), 'outliers': int((lab < 0).sum()),
-                       'largest': int(sizes.max(initial=0)), 'smallest': int(sizes.min(initial=0)), 'status': status, 'seconds': round(secs, 3)})
+                       'largest': int(sizes.max(initial=0)), 'smallest': int(sizes.min()) if len(sizes) else 0, 'status': status, 'seconds': round(secs, 3)})
     if cfg.mix and weight.sum() > 0: weight = (1 - cfg.mix) * weight / weight.mean() + cfg.mix
     table = pd.DataFrame({'key': keys, 'label': labels, 'chunk': chunk_id, 'cluster': cluster, 'weight': weight})
     return CFWResult(table, pd.DataFrame(report), cfg, {**(meta or {}), 'n': n, 'dim': int(features.shape[1]), 'device': device})
