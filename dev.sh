@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cfw_nb developer entry point. Every command first makes sure the set-up is in place (safe to repeat):
-#   - as root, the Debian package dataset-fashion-mnist (the embedded default data);
+#   - as root, the Debian packages dataset-fashion-mnist (the embedded default data) and chromium (the report's browser test);
 #   - a virtual environment in .venv (created with python3, or $PYTHON; Python >= 3.10);
 #   - the package installed editable with its dev extras (redone only when settings.ini or setup.py change).
 #
@@ -60,7 +60,19 @@ install_package() {
   echo "$want" > "$stamp"
 }
 
-setup() { system_packages; make_venv; install_package; }
+browser_package() {
+  [ -x /usr/bin/chromium ] || [ -x "${CFW_NB_CHROMIUM:-}" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing the Debian package chromium (headless browser for tests/test_report_browser.py)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+  else
+    log "Chromium is not installed, so tests/test_report_browser.py will fail: install it with 'sudo apt-get install chromium' (or run './dev.sh setup' as root), or set CFW_NB_CHROMIUM to a Chromium binary"
+  fi
+}
+
+setup() { system_packages; browser_package; make_venv; install_package; }
 
 run_tests() {
   export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg

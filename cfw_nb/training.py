@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset, Sampler, TensorDataset
 
 from .cfw import CFWConfig, CFWResult, DistributedWeightedSampler, WeightedSampler, align_weights, class_balanced_weights, compute_cfw, load_weights
-from .core import Config, fingerprint, get_device, git_commit, load_torch, package_versions, read_json, set_seed, write_json, write_text
+from .core import Config, atomic_write, fingerprint, get_device, git_commit, load_torch, package_versions, read_json, set_seed, write_json, write_text
 from .engine import TrainConfig, Trainer, autocast_dtype, dist_info, make_loader, to_device
 from .features import load_bundle
 from .ingestion import SampleSet
@@ -346,6 +346,14 @@ def _check_record(path:Path, new:dict) -> dict:
     if merged != old: write_json(f, merged)
     return merged
 
+def _save_sampling(path:Path, labels, weights:dict):
+    "The training labels (per head) and the label-free samplers' weights in path/sampling.npz (weights added to those there): what analysis reads to redraw the batches."
+    f = path/'sampling.npz'
+    arrays = dict(np.load(f)) if f.exists() else {}
+    arrays.update({f"labels:{h}": np.asarray(v) for h, v in labels.items()} if isinstance(labels, dict) else {'labels': np.asarray(labels)})
+    arrays.update({f"weights:{k}": np.asarray(v, dtype=np.float64) for k, v in weights.items()})
+    with atomic_write(f, 'wb') as out: np.savez(out, **arrays)
+
 # %% ../nbs/07_training.ipynb #a6a20d37
 def _counts(labels, n:int) -> np.ndarray:
     l = np.asarray(labels); return np.bincount(l[l >= 0], minlength=n)
@@ -442,7 +450,8 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
     rank, world = dist_info()
     sync = (lambda: torch.distributed.barrier()) if world > 1 else (lambda: None)   # under DDP rank 0 writes, the others wait for it
     data = data_id or data_fingerprint(train, lab, val, test, keys)
-    if rank == 0: out.mkdir(parents=True, exist_ok=True); _check_record(out, _record(cfg, classes, data, weights, probe))
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True); _check_record(out, _record(cfg, classes, data, weights, probe)); _save_sampling(out, lab, weights)
     sync()
     rows = []
     for sampler, seed in itertools.product(cfg.samplers, cfg.seeds):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SKIP = {'.git', '.venv', '_proc', '_docs', '_preview', 'runs', '__pycache__', '.ipynb_checkpoints', '.pytest_cache'}
+SKIP = {'.git', '.venv', '_proc', '_docs', '_preview', 'runs', '__pycache__', '.ipynb_checkpoints', '.pytest_cache', '_artifacts'}
 HINTS = {'nbs': 'run nbdev_clean', 'cfw_nb': 'run nbdev_export', 'README.md': 'run ./dev.sh docs'}
 
 
