@@ -53,13 +53,14 @@ def read_class_folders(root:str|Path, # holds one folder per class
     return SampleSet(table, {'label': classes}, root=base, name=root.name)
 
 # %% ../nbs/01b_readers.ipynb #2e678ac1
-def _read_csv_rows(path:Path, required:list) -> tuple:
-    "Header and rows of a CSV file; missing columns are an error naming the file."
+def _read_csv_rows(path:Path, required:list|tuple=()) -> tuple:
+    "Header and `(line number, fields)` rows of a CSV file, as spreadsheets save it too (a byte-order mark dropped, blank lines skipped); missing columns are an error naming the file."
     if not path.is_file(): raise FileNotFoundError(f"no such file: {path}")
-    with open(path, newline='', encoding='utf-8') as f:
-        rows = list(csv.reader(f))
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        reader = csv.reader(f)
+        rows = [(reader.line_num, r) for r in reader if any(x.strip() for x in r)]
     if not rows: raise ValueError(f"{path} is empty")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
     missing = [c for c in required if c not in header]
     if missing: raise ValueError(f"{path}: missing column(s) {missing}; the header is {header}")
     return header, rows[1:]
@@ -75,7 +76,7 @@ def _statefarm_subjects(csv_path:Path) -> pd.DataFrame:
     header, rows = _read_csv_rows(csv_path, ['subject', 'classname', 'img'])
     i_s, i_c, i_i = (header.index(c) for c in ('subject', 'classname', 'img'))
     out = []
-    for n, r in enumerate(rows, start=2):
+    for n, r in rows:
         if len(r) != len(header): raise ValueError(f"{csv_path} line {n}: {len(r)} fields, expected {len(header)}: {r}")
         if r[i_c] not in STATEFARM_CLASSES: raise ValueError(f"{csv_path} line {n}: unknown class {r[i_c]!r}; classes are c0 ... c9")
         out.append((r[i_s], r[i_c], r[i_i]))
@@ -124,7 +125,7 @@ def iter_json_array(path:str|Path, chunk_chars:int=1 << 20):
     path = Path(path)
     dec = json.JSONDecoder()
     ws = re.compile(r'[ \t\n\r]*')
-    with open(path, encoding='utf-8') as f:
+    with open(path, encoding='utf-8-sig') as f:                           # a byte-order mark is not JSON: dropped
         buf, pos, offset, eof, i = f.read(chunk_chars), 0, 0, False, 0
         def more():
             nonlocal buf, pos, offset, eof
@@ -225,10 +226,10 @@ def read_driveact(root:str|Path, # the folder holding the view folders and iccv_
     for part in ('train', 'val', 'test'):
         path = driveact_csv(root, view, split, part)
         if not path.is_file(): raise FileNotFoundError(f"no Drive&Act annotation file {path}")
-        with open(path, newline='', encoding='utf-8') as f: rows = list(csv.reader(f))
-        if not rows or len(rows[0]) != 7: raise ValueError(f"{path}: expected a header row of 7 columns {DRIVEACT_COLUMNS}, got {rows[:1]}")
+        header, rows = _read_csv_rows(path)
+        if len(header) != 7: raise ValueError(f"{path}: expected a header row of 7 columns {DRIVEACT_COLUMNS}, got {header}")
         out = []
-        for n, r in enumerate(rows[1:], start=2):
+        for n, r in rows:
             if len(r) != 7: raise ValueError(f"{path} line {n}: {len(r)} fields, expected 7 ({', '.join(DRIVEACT_COLUMNS)})")
             try: pid, ann, f0, f1, chunk = int(r[0]), int(r[2]), int(r[3]), int(r[4]), int(r[6])
             except ValueError: raise ValueError(f"{path} line {n}: participant_id, annotation_id, frame_start, frame_end and chunk_id must be integers: {r}") from None
