@@ -242,6 +242,13 @@ def read_driveact(root:str|Path, # the folder holding the view folders and iccv_
         parts.append(pd.DataFrame(out, columns=['subject', 'participant_id', 'file_id', 'video', 'annotation_id', 'chunk_id',
                                                'frame_start', 'frame_end', 'activity', 'split', 'csv', 'line']))
     df = pd.concat(parts, ignore_index=True)
+    key = ['split', 'file_id', 'annotation_id', 'chunk_id', 'frame_start', 'frame_end', 'activity']
+    dup = df.duplicated(key)
+    if dup.any():                                                          # a copied row would become a duplicated sample
+        d = df[dup].iloc[0]; orig = df[(df[key] == d[key]).all(axis=1)].iloc[0]
+        warnings.warn(f"{int(dup.sum())} duplicated annotation row(s) dropped (same file, annotation, chunk, frames and activity); "
+                      f"the first: {d.csv} line {d.line}, a copy of line {orig.line}")
+        df = df[~dup].reset_index(drop=True)
     shared = df.groupby('subject')['split'].nunique()
     if (shared > 1).any(): raise ValueError(f"split {split} of view {view}: participant(s) {list(shared[shared > 1].index)} appear in more than one of train/val/test")
     df['label'] = df['activity'].map(DRIVEACT_ACTIVITIES.index).astype(np.int64)
@@ -265,7 +272,7 @@ def _save_image(img:Image.Image, path:Path, quality:int):
 # %% ../nbs/01b_readers.ipynb #acb8674b
 def extract_driveact_frames(chunks:pd.DataFrame, # from `read_driveact` (one or several views)
                             out:str|Path, # root of the extracted frames
-                            frames_per_chunk:int|None=1, # frames kept per chunk (with `stride`: at most this many)
+                            frames_per_chunk:int|None=None, # frames kept per chunk (default: 1; with `stride`: at most this many, default all)
                             stride:int|None=None, # take every `stride`-th frame from the chunk's start
                             ext:str='jpg', quality:int=95) -> SampleSet:
     "Decode the videos and write the chosen frames of every chunk; return them as a `SampleSet`. Existing frames are kept."
