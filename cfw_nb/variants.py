@@ -105,8 +105,12 @@ def save_variant(samples:SampleSet, out:str|Path, # folder of the variant (new, 
                 ) -> Path:
     "Write the variant's table, manifest and (if asked) images to `out`; never overwrite a different file."
     out = Path(out)
-    if (out/'manifest.json').exists() and read_json(out/'manifest.json')['fingerprint'] != samples.fingerprint():
-        raise FileExistsError(f"{out} already holds a different variant: choose a new folder")
+    if (out/'manifest.json').exists():
+        if read_json(out/'manifest.json')['fingerprint'] != samples.fingerprint(): raise FileExistsError(f"{out} already holds a different variant: choose a new folder")
+    else:                                                                  # no manifest: nothing there is ours to replace
+        foreign = [out/n for n in ('samples.csv', 'images.npy', 'images') if (out/n).exists()]
+        if foreign: raise FileExistsError(f"{foreign[0]} exists, but {out} has no manifest.json, so it is no finished variant of cfw_nb: "
+                                          f"choose a new folder (or remove the folder if it is what an interrupted save left)")
     out.mkdir(parents=True, exist_ok=True)
     table = samples.table
     if copy_files:
