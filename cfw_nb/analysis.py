@@ -8,7 +8,7 @@ __all__ = ['RunLog', 'ExperimentLog', 'load_experiment', 'plot_comparison', 'pic
            'EmbeddingMap', 'embedding_map', 'plot_maps', 'encode', 'kept_state', 'evaluate_domains', 'domain_summary',
            'cluster_summary', 'plot_cluster_stats', 'write_report']
 
-# %% ../nbs/07c_analysis.ipynb #0de875b0
+# %% ../nbs/07c_analysis.ipynb #46025345
 import base64, dataclasses, html, io, json, warnings
 from pathlib import Path
 from typing import Sequence
@@ -27,7 +27,7 @@ from .ingestion import SampleSet
 from .metrics import Evaluator, plot_confusion
 from .training import evaluate, format_summary, predict
 
-# %% ../nbs/07c_analysis.ipynb #857a2156
+# %% ../nbs/07c_analysis.ipynb #c1747d1b
 @dataclasses.dataclass
 class RunLog:
     "One finished (sampler, seed) run: its history, per-epoch validation details and result record."
@@ -57,7 +57,7 @@ class RunLog:
             c = e[key]
         return np.asarray(c['matrix'], dtype=np.int64), list(c['classes'])
 
-# %% ../nbs/07c_analysis.ipynb #6173f962
+# %% ../nbs/07c_analysis.ipynb #dd806c19
 def _jsonl(path:Path) -> list:
     rows = []
     for i, line in enumerate(path.read_text().splitlines(), 1):
@@ -104,7 +104,7 @@ class ExperimentLog:
         "Label-free sampler name -> the weights it drew with."
         return {k.split(':', 1)[1]: v for k, v in self.sampling.items() if k.startswith('weights:')}
 
-# %% ../nbs/07c_analysis.ipynb #7fd76b62
+# %% ../nbs/07c_analysis.ipynb #d51e3e54
 def load_experiment(path:str|Path) -> ExperimentLog:
     "Read an experiment folder written by `run_experiment`."
     path = Path(path)
@@ -126,7 +126,7 @@ def load_experiment(path:str|Path) -> ExperimentLog:
     sampling = dict(np.load(path/'sampling.npz')) if (path/'sampling.npz').is_file() else {}
     return ExperimentLog(path, record, table, runs, sampling, unfinished)
 
-# %% ../nbs/07c_analysis.ipynb #1f82b666
+# %% ../nbs/07c_analysis.ipynb #60fba4fc
 def plot_comparison(exp:ExperimentLog, scores:Sequence|None=None): # table columns; default: the test (else validation) balanced accuracy, macro-F1, few-shot accuracy, worst-class recall
     "Per score: each sampler's mean over seeds as a bar and each seed as a dot, seeds joined across samplers."
     import matplotlib.pyplot as plt
@@ -146,14 +146,14 @@ def plot_comparison(exp:ExperimentLog, scores:Sequence|None=None): # table colum
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07c_analysis.ipynb #aca30cea
+# %% ../nbs/07c_analysis.ipynb #6801d779
 def pick_epochs(epochs:Sequence, n:int=4) -> list:
     "Up to `n` epochs spread evenly over `epochs`, always with the first and the last."
     epochs = list(epochs)
     if len(epochs) <= n: return epochs
     return [epochs[i] for i in sorted({round(j * (len(epochs) - 1) / (n - 1)) for j in range(n)})]
 
-# %% ../nbs/07c_analysis.ipynb #f92b2920
+# %% ../nbs/07c_analysis.ipynb #1f13b004
 def confusion_grid(run:RunLog, epochs:Sequence|None=None, # default: `pick_epochs(run.epochs)`
                    head:str|None=None, normalize:bool=True, test:bool=True): # add the test matrix when there is one
     "A figure of the run's confusion matrices at several epochs (collapse-flagged epochs marked), and on the test split."
@@ -174,7 +174,7 @@ def confusion_grid(run:RunLog, epochs:Sequence|None=None, # default: `pick_epoch
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07c_analysis.ipynb #1401f5e1
+# %% ../nbs/07c_analysis.ipynb #b59b2c4d
 def confusion_slider(run:RunLog, head:str|None=None, normalize:bool=True):
     "An ipywidgets slider over the run's epochs that redraws its validation confusion matrix."
     import ipywidgets as W
@@ -193,7 +193,7 @@ def confusion_slider(run:RunLog, head:str|None=None, normalize:bool=True):
     draw()
     return W.VBox([W.HBox([slider, norm]), out])
 
-# %% ../nbs/07c_analysis.ipynb #ac1ba4e7
+# %% ../nbs/07c_analysis.ipynb #0b0662a7
 def most_confused(cm:np.ndarray, names:Sequence, k:int=5) -> pd.DataFrame:
     "The `k` largest off-diagonal cells: true class, predicted class, count and share of the true class's samples."
     cm = np.asarray(cm, dtype=np.int64)
@@ -205,7 +205,7 @@ def most_confused(cm:np.ndarray, names:Sequence, k:int=5) -> pd.DataFrame:
     return pd.DataFrame({'true': [names[a] for a in i], 'predicted': [names[b] for b in j], 'count': off[i, j],
                          'share_of_true': off[i, j] / np.maximum(cm.sum(1)[i], 1)})
 
-# %% ../nbs/07c_analysis.ipynb #b3b82c38
+# %% ../nbs/07c_analysis.ipynb #06a35ecf
 def _collapse_flag(history:pd.DataFrame) -> pd.Series|None:
     "Per epoch: the collapse check's flag (heads flagged, for several heads), or None when the history has none."
     col = next((c for c in ('val_collapsed_heads', 'val_collapsed') if c in history), None)
@@ -221,7 +221,7 @@ def collapse_table(exp:ExperimentLog) -> pd.DataFrame:
                      'kept_epoch': r.result['row']['kept_epoch'], 'kept_flagged': r.result['row']['kept_epoch'] in ep})
     return pd.DataFrame(rows)
 
-# %% ../nbs/07c_analysis.ipynb #9cde39bd
+# %% ../nbs/07c_analysis.ipynb #195f9bd6
 def plot_curves(exp:ExperimentLog, score:str|None=None): # a history column; default: the runner's selection score
     "Losses and the validation score over epochs, per sampler (mean and range over seeds), with collapse flags marked."
     import matplotlib.pyplot as plt
@@ -252,7 +252,7 @@ def plot_curves(exp:ExperimentLog, score:str|None=None): # a history column; def
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07c_analysis.ipynb #d0f40a7b
+# %% ../nbs/07c_analysis.ipynb #5301bba0
 def long_tail_table(exp:ExperimentLog, head:str|None=None) -> pd.DataFrame:
     "Per class: training count and mean test recall per sampler (over seeds), rarest class first."
     names = exp.class_names(head)
@@ -265,7 +265,7 @@ def long_tail_table(exp:ExperimentLog, head:str|None=None) -> pd.DataFrame:
     out = pd.concat([pd.Series(exp.train_counts(head), index=names, name='train_count'), rec[exp.samplers]], axis=1)
     return out.sort_values('train_count', kind='stable')
 
-# %% ../nbs/07c_analysis.ipynb #6d3d4f91
+# %% ../nbs/07c_analysis.ipynb #a3bf7829
 def plot_long_tail(exp:ExperimentLog, head:str|None=None):
     "Test recall per class against its training count (log scale), one line per sampler."
     import matplotlib.pyplot as plt
@@ -278,7 +278,7 @@ def plot_long_tail(exp:ExperimentLog, head:str|None=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07c_analysis.ipynb #e8bdb5b1
+# %% ../nbs/07c_analysis.ipynb #aca798b4
 def cosine_knn(x, k:int, device=None, block:int=2048) -> tuple:
     "`(indices, cosine distances)` of each row's `k` nearest rows (itself first), exact, by blocked products on `device`."
     u = F.normalize(torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device), dim=1)
@@ -290,7 +290,7 @@ def cosine_knn(x, k:int, device=None, block:int=2048) -> tuple:
         idx.append(i.cpu()); dist.append((1 - sim).clamp_min(0).cpu())
     return torch.cat(idx).numpy(), torch.cat(dist).numpy()
 
-# %% ../nbs/07c_analysis.ipynb #e5f13ec8
+# %% ../nbs/07c_analysis.ipynb #c6d9b5ca
 @dataclasses.dataclass
 class EmbeddingMap:
     "A 2-D layout of (a subsample of) features: `xy[i]` is the position of input row `rows[i]`."
@@ -299,7 +299,7 @@ class EmbeddingMap:
     n: int # rows of the input
     settings: dict
 
-# %% ../nbs/07c_analysis.ipynb #b2a6b5ec
+# %% ../nbs/07c_analysis.ipynb #ec92313b
 def _features(source) -> np.ndarray:
     if isinstance(source, (str, Path)): source = load_bundle(source)
     if isinstance(source, FeatureBundle): return np.asarray(source.features)
@@ -324,7 +324,7 @@ def embedding_map(features, # (n, d) array or tensor, a feature bundle or its fo
         xy = reducer.fit_transform(sub)
     return EmbeddingMap(np.asarray(xy, dtype=np.float32), rows, len(x), {'cap': cap, 'seed': seed, 'n_neighbors': k, 'min_dist': min_dist, 'metric': 'cosine'})
 
-# %% ../nbs/07c_analysis.ipynb #5863aef6
+# %% ../nbs/07c_analysis.ipynb #d57fddce
 def plot_maps(maps:dict|EmbeddingMap, # name -> EmbeddingMap (one row of panels each), or one map
               colours:dict, # colouring name -> one value per input row (labels, clusters, weights, splits, ...)
               names:dict|None=None, # colouring name -> category names (e.g. class names for labels)
@@ -355,14 +355,14 @@ def plot_maps(maps:dict|EmbeddingMap, # name -> EmbeddingMap (one row of panels 
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07c_analysis.ipynb #7f03995b
+# %% ../nbs/07c_analysis.ipynb #30891729
 def encode(encoder:nn.Module, dataset:Dataset, batch_size:int=512, device=None) -> np.ndarray:
     "The encoder's outputs (features) over a dataset of (input, target) pairs, in dataset order, as float32."
     out, _ = predict(encoder, dataset, batch_size, device)
     if isinstance(out, dict): raise ValueError("encode needs an encoder with one output tensor, got a dict of heads")
     return out.float().flatten(1).numpy()
 
-# %% ../nbs/07c_analysis.ipynb #1a5e2b9d
+# %% ../nbs/07c_analysis.ipynb #ad7c569e
 def kept_state(run_dir:str|Path, kept_epoch:int) -> dict:
     "The model weights of the epoch a run kept: best.pt when it holds that epoch, else the last epoch's (last.pt)."
     run_dir = Path(run_dir)
@@ -388,7 +388,7 @@ def _domain_dataset(name:str, domain, classes:list, split:str|None, transform) -
         raise ValueError(f"domain {name!r} has another label map than the experiment: its classes {list(names)}, the experiment's {list(classes)}")
     return ds
 
-# %% ../nbs/07c_analysis.ipynb #eab51a42
+# %% ../nbs/07c_analysis.ipynb #502e58b9
 def evaluate_domains(experiment:str|Path|ExperimentLog, make_model, # () -> the experiment's model architecture
                      domains:dict, # name -> SampleSet (its `split` taken when it has splits) or (dataset, class names)
                      split:str|None='test', transform=None, # for SampleSets: the split evaluated, and the image transform
@@ -409,7 +409,7 @@ def evaluate_domains(experiment:str|Path|ExperimentLog, make_model, # () -> the 
                          **{k: v for k, v in scores.items() if k in ('acc', 'bacc', 'macro_f1', 'worst_recall', 'few_acc', 'collapsed')}})
     return pd.DataFrame(rows)
 
-# %% ../nbs/07c_analysis.ipynb #e15db53f
+# %% ../nbs/07c_analysis.ipynb #7e1f7b71
 def domain_summary(table:pd.DataFrame, # `evaluate_domains` rows
                    source:str, # the domain the models were trained on
                    score:str='bacc') -> pd.DataFrame:
@@ -423,7 +423,7 @@ def domain_summary(table:pd.DataFrame, # `evaluate_domains` rows
     out = mean.round(3).astype(str) + ' ± ' + std.round(3).astype(str)
     return out.assign(n=g.size())
 
-# %% ../nbs/07c_analysis.ipynb #45e5f026
+# %% ../nbs/07c_analysis.ipynb #fc7f91bd
 def cluster_summary(result:CFWResult) -> pd.Series:
     "Chunks, clusters, cluster sizes, outlier share and weight spread of a CFW result."
     t = result.table
@@ -435,7 +435,7 @@ def cluster_summary(result:CFWResult) -> pd.Series:
                       'outlier share': float((t.cluster < 0).mean()), 'weight max / median': float(w.max() / np.median(w)),
                       'weight share of the top 1%': float(np.sort(w)[::-1][:max(1, len(w) // 100)].sum() / w.sum())})
 
-# %% ../nbs/07c_analysis.ipynb #bf898bb0
+# %% ../nbs/07c_analysis.ipynb #9e3c6ecd
 def plot_cluster_stats(result:CFWResult):
     "Cluster sizes and the weight distribution of a CFW result."
     import matplotlib.pyplot as plt
@@ -450,7 +450,7 @@ def plot_cluster_stats(result:CFWResult):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07c_analysis.ipynb #783b816c
+# %% ../nbs/07c_analysis.ipynb #da699041
 _CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}th{background:#f4f4f4}img{max-width:100%;display:block;margin:.6em 0}
@@ -496,7 +496,7 @@ class _Report:
             write_text(tmp/'report.html', page); write_text(tmp/'report.md', ''.join(self.md))
         return out/'report.html'
 
-# %% ../nbs/07c_analysis.ipynb #81ba22cb
+# %% ../nbs/07c_analysis.ipynb #537bb86c
 def _provenance(rep:_Report, exp:ExperimentLog):
     r = exp.record
     git = r.get('git') or {}
@@ -542,7 +542,7 @@ def _balance(rep:_Report, exp:ExperimentLog, head:str|None):
     rep.figure(plot_balance(samplers, labels, bs, weights=first), 'Class mix of the first batches per sampler, Lorenz curves of draws'
                + (f", and the weights of {next(k for k in weights if k in exp.samplers)} against class frequency" if first is not None else ''))
 
-# %% ../nbs/07c_analysis.ipynb #515016f1
+# %% ../nbs/07c_analysis.ipynb #3cafbd9c
 def write_report(experiment:str|Path|ExperimentLog, # an experiment folder (run_experiment), or it read back
                  out:str|Path, # the report folder to create (report.html, report.md, figures/); must not exist
                  cfw:CFWResult|str|Path|None=None, # CFW weights (a result or a weights folder): cluster statistics and map colours
@@ -594,7 +594,8 @@ def write_report(experiment:str|Path|ExperimentLog, # an experiment folder (run_
             m = embedding_map(f, cap=map_cap, seed=seed)
             head = exp.heads[0]
             colours = {'label': exp.labels(head)} if exp.sampling else {}
-            if cfw is not None: colours['CFW cluster'] = np.where(cfw.table.cluster.to_numpy() >= 0, cfw.table.chunk.to_numpy() * 100000 + cfw.table.cluster.to_numpy(), -1)
+            if cfw is not None:                                            # clusters are numbered per chunk: one id per (chunk, cluster), outliers -1
+                t = cfw.table; colours['CFW cluster'] = np.where(t.cluster >= 0, t.groupby(['chunk', 'cluster']).ngroup(), -1)
             colours.update({f"weight: {k}": w for k, w in exp.weights().items()})
             if colours: rep.figure(plot_maps(m, colours, names={'label': exp.class_names(head)}), f"Training features ({m.n:,} rows, {len(m.rows):,} shown)")
         for caption, fig in (figures or {}).items(): rep.figure(fig, caption)
