@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Sampler
 
-from .core import Config, get_device, new_folder, read_json, write_json
+from .core import MANIFEST, Config, check_output, fingerprint, get_device, new_folder, read_json, reuse_folder, write_json
 from .engine import dist_info
 
 # %% ../nbs/05_cfw.ipynb #647069a1
@@ -531,10 +531,14 @@ def compute_cfw(features, # (N, D) array or memory-mapped array (np.load(..., mm
 _COLUMNS = ['key', 'label', 'chunk', 'cluster', 'weight']
 _BEFORE = {'recluster': [], 'scheme': 'hdbscan', 'outliers': 'constant', 'temper': 1.0, 'cap': None, 'mix': 0.0}   # before these settings existed
 
-def save_weights(result:CFWResult, out:str|Path) -> Path:
-    "Write a `CFWResult` as a new weights folder."
+def save_weights(result:CFWResult, out:str|Path,
+                 params=None, # what produced the weights, for the manifest; default: the settings and the weights themselves
+                ) -> Path:
+    "Write a `CFWResult` as a weights folder (reused if it holds the same weights)."
     out = Path(out)
-    with new_folder(out) as tmp:
+    params = params if params is not None else {'config': result.config, 'weights': fingerprint(result.table[_COLUMNS])}
+    if reuse_folder(out, 'cfw-weights', params): return out
+    with new_folder(out, 'cfw-weights', params) as tmp:
         result.table[_COLUMNS].to_csv(tmp/'weights.csv', index=False, float_format='%.17g', quoting=csv.QUOTE_NONNUMERIC)
         result.chunks.to_csv(tmp/'chunks.csv', index=False)
         key_type = 'int' if pd.api.types.is_integer_dtype(result.table['key']) else 'str'
@@ -543,9 +547,10 @@ def save_weights(result:CFWResult, out:str|Path) -> Path:
     return out
 
 def load_weights(path:str|Path) -> CFWResult:
-    "Read a weights folder written by `save_weights`, checking its columns, counts, keys and weights."
+    "Read a weights folder written by `save_weights`, checking its files against the manifest, then its columns, counts, keys and weights."
     path = Path(path)
     if not (path/'meta.json').is_file(): raise FileNotFoundError(f"{path} is not a CFW weights folder (no meta.json)")
+    if (path/MANIFEST).is_file(): check_output(path, 'cfw-weights', verify='size')   # folders written before manifests have none
     meta = read_json(path/'meta.json')
     if meta.get('format') != 'cfw_nb.weights/1': raise ValueError(f"{path}: unknown format {meta.get('format')!r}")
     tab = pd.read_csv(path/'weights.csv', dtype={'key': str} if meta['key_type'] == 'str' else None, keep_default_na=False)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from .cfw import OUTLIERS, SCHEMES, CFWConfig, save_weights
-from .core import Config, ConfigError, RunDir, set_seed, write_json, write_text
+from .core import MANIFEST, Config, ConfigError, RunDir, check_output, fingerprint, reuse_folder, set_seed, write_json, write_text
+from .features import load_bundle
 from .ingestion import DataConfig, EMBEDDED_DATASETS, SampleSet, load_samples
 from .training import cfw_from_bundle
 
@@ -63,13 +64,24 @@ def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
     return run, summary
 
 # %% ../nbs/08_pipeline.ipynb #6edbe2e5
+def _bundle_id(bundle:str|Path) -> str:
+    "What identifies a bundle's content: the file hashes of its manifest (checked), or of its files when it has none."
+    b = Path(bundle)
+    if (b/MANIFEST).is_file(): return fingerprint(check_output(b, 'features', verify='size')['files'])
+    load_bundle(b)                                            # one written before manifests: checked by its reader first
+    return fingerprint(*(b/f for f in ('features.npy', 'labels.npy', 'samples.csv')))
+
 def weights_from_bundle(bundle:str|Path, out:str|Path, cfg:CFWConfig|None=None,
                         split:str|None='train', # rows of this split only; None: every row
                         workers:int=1, device=None, # where matrix products run: 'cpu', 'cuda:1' or a torch.device; default: the CPU
                         verbose:bool=True) -> Path:
-    "CFW weights of one split of a feature bundle, written as a new weights folder."
+    "CFW weights of one split of a feature bundle, written as a weights folder; reused when it holds the weights of this bundle, settings and split."
+    params = {'bundle': _bundle_id(bundle), 'config': cfg or CFWConfig(), 'split': split}
+    if reuse_folder(out, 'cfw-weights', params):
+        if verbose: print(f"{out} already holds the weights of this bundle, settings and split: reused")
+        return Path(out)
     res = cfw_from_bundle(bundle, cfg, split, workers, device)
-    out = save_weights(res, out)
+    out = save_weights(res, out, params)
     if verbose:
         c = res.chunks
         print(f"{int(c['size'].sum())} samples in {len(c)} chunks, {int(c['clusters'].sum())} clusters, {int(c['outliers'].sum())} outliers; weights in {out}")

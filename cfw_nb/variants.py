@@ -7,13 +7,13 @@ __all__ = ['subjects_across_splits', 'subject_split', 'retention_counts', 'reten
            'variant_manifest', 'save_variant', 'load_variant']
 
 # %% ../nbs/01c_variants.ipynb #bcf400e1
-import dataclasses, filecmp, shutil
+import dataclasses, shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import atomic_write, load_array, read_json, save_array, write_json, write_text
+from .core import MANIFEST, check_output, load_array, new_folder, read_json, reuse_folder, save_array, write_json, write_text
 from .ingestion import SampleSet, subsample_per_class
 
 # %% ../nbs/01c_variants.ipynb #f2d4bf16
@@ -93,41 +93,30 @@ def variant_manifest(samples:SampleSet) -> dict:
             'fingerprint': samples.fingerprint()}
 
 # %% ../nbs/01c_variants.ipynb #294df224
-def _copy_new(src:Path, dst:Path):
-    "Copy `src` to `dst` through a temporary file; an identical `dst` is kept, a different one is an error."
-    if dst.exists():
-        if filecmp.cmp(src, dst, shallow=False): return
-        raise FileExistsError(f"{dst} exists with different content: variants never overwrite files")
-    with open(src, 'rb') as s, atomic_write(dst, 'wb') as d: shutil.copyfileobj(s, d)
-
-def save_variant(samples:SampleSet, out:str|Path, # folder of the variant (new, or holding an identical variant)
+def save_variant(samples:SampleSet, out:str|Path, # folder of the variant (new, or holding this very variant)
                  copy_files:bool=False, # copy the images under out/images/
                 ) -> Path:
-    "Write the variant's table, manifest and (if asked) images to `out`; never overwrite a different file."
+    "Write the variant's table, manifest and (if asked) images as the new folder `out`; saving the same variant again reuses it."
     out = Path(out)
-    if (out/'manifest.json').exists():
-        if read_json(out/'manifest.json')['fingerprint'] != samples.fingerprint(): raise FileExistsError(f"{out} already holds a different variant: choose a new folder")
-    else:                                                                  # no manifest: nothing there is ours to replace
-        foreign = [out/n for n in ('samples.csv', 'images.npy', 'images') if (out/n).exists()]
-        if foreign: raise FileExistsError(f"{foreign[0]} exists, but {out} has no manifest.json, so it is no finished variant of cfw_nb: "
-                                          f"choose a new folder (or remove the folder if it is what an interrupted save left)")
-    out.mkdir(parents=True, exist_ok=True)
+    params = {'fingerprint': samples.fingerprint(), 'copy_files': copy_files}
+    if reuse_folder(out, 'variant', params): return out
     table = samples.table
-    if copy_files:
-        if 'path' not in table: raise ValueError("copy_files needs a sample set of image files")
-        for p in table['path']:
-            src = Path(p) if Path(p).is_absolute() or samples.root is None else samples.root/p
-            _copy_new(src, out/'images'/p)
-    if samples.images is not None and not (out/'images.npy').exists(): save_array(out/'images.npy', samples.images)
-    write_text(out/'samples.csv', table.to_csv(index=False))
-    manifest = variant_manifest(samples)
-    manifest['root'] = 'images' if copy_files else (str(samples.root) if samples.root is not None else None)
-    write_json(out/'manifest.json', manifest)
+    if copy_files and 'path' not in table: raise ValueError("copy_files needs a sample set of image files")
+    with new_folder(out, 'variant', params) as tmp:
+        for p in (table['path'] if copy_files else ()):
+            (tmp/'images'/p).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(p) if Path(p).is_absolute() or samples.root is None else samples.root/p, tmp/'images'/p)
+        if samples.images is not None: save_array(tmp/'images.npy', samples.images)
+        write_text(tmp/'samples.csv', table.to_csv(index=False))
+        manifest = variant_manifest(samples)
+        manifest['root'] = 'images' if copy_files else (str(samples.root) if samples.root is not None else None)
+        write_json(tmp/'manifest.json', manifest)
     return out
 
 def load_variant(out:str|Path) -> SampleSet:
-    "Read a variant written by `save_variant`."
+    "Read a variant written by `save_variant`, its files checked against the cfw_nb manifest."
     out = Path(out)
+    if (out/MANIFEST).is_file(): check_output(out, 'variant', verify='size')   # variants saved before manifests have none
     m = read_json(out/'manifest.json')
     table = pd.read_csv(out/'samples.csv', dtype={c: t for c, t in m['columns'].items() if t in ('int64', 'float64', 'bool')} | {
                         c: str for c, t in m['columns'].items() if t not in ('int64', 'float64', 'bool')}, keep_default_na=False, na_values=[''])

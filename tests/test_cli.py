@@ -79,8 +79,12 @@ def test_weights_from_a_bundle(tmp_path):
     assert w.config.chunk_size == 200 and w.meta['split'] == 'train' and len(w.table) == 400
     keys = pd.read_csv(bundle/'samples.csv')['path'][:400]
     assert (align_weights(w, keys) == w.weights).all()
-    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w'])             # never overwrites
-    assert r.returncode == 2 and 'never overwrites' in r.stderr and 'Traceback' not in r.stderr
+    again = [CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w', '--preset', 'hdbscan', '--chunk-size', '200']
+    r = run(again)                                                                   # the same stage again: reused
+    assert r.returncode == 0 and 'reused' in r.stdout, r.stderr
+    r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'w'])             # other settings: refused, never overwritten
+    assert r.returncode == 2 and 'made with other parameters' in r.stderr and 'Traceback' not in r.stderr
+    assert load_weights(tmp_path/'w').config == w.config
     assert w.config.recluster == (5,)
     r = run([CLI, 'weights', '--bundle', bundle, '--out', tmp_path/'one', '--preset', 'hdbscan', '--chunk-size', '200', '--recluster'])   # one pass
     assert r.returncode == 0, r.stderr
