@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .cfw import CFWResult, WeightedSampler, class_balanced_weights, compare_samplers, load_weights, plot_balance
-from .core import load_torch, new_folder, read_json, write_text
+from .core import fingerprint, load_torch, new_folder, read_json, write_text
 from .features import FeatureBundle, load_bundle
 from .ingestion import SampleSet
 from .metrics import Evaluator, plot_confusion
@@ -487,10 +487,10 @@ class _Report:
         self.html.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
                          f"<figcaption class=\"note\">{html.escape(caption)}</figcaption></figure>")
         self.md.append(f"\n![{caption}](figures/{name})\n")
-    def write(self, out:Path) -> Path:
+    def write(self, out:Path, params=None) -> Path:
         page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}</title>"
                 f"<style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>{''.join(self.html)}</body></html>")
-        with new_folder(out) as tmp:
+        with new_folder(out, 'report', params) as tmp:
             (tmp/'figures').mkdir()
             for name, png in self.figures: (tmp/'figures'/name).write_bytes(png)
             write_text(tmp/'report.html', page); write_text(tmp/'report.md', ''.join(self.md))
@@ -603,4 +603,4 @@ def write_report(experiment:str|Path|ExperimentLog, # an experiment folder (run_
         rep.section('Cross-domain evaluation', f"Each run's kept model evaluated on every domain; drop: balanced accuracy on the source domain "
                     f"({source_domain}) minus on this one, paired by seed; mean ± std over seeds.")
         rep.table(domain_summary(cross_domain, source_domain), digits=None)
-    return rep.write(out)
+    return rep.write(out, {'experiment': str(exp.path.resolve()), 'cfw': None if cfw is None else fingerprint(cfw.table), 'title': rep.title})
