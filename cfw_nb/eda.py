@@ -7,16 +7,13 @@ __all__ = ['imbalance_stats', 'imbalance_table', 'subject_table', 'image_stats',
            'integrity_scan', 'plot_class_counts', 'plot_subject_counts', 'sample_grid', 'eda_report']
 
 # %% ../nbs/02_eda.ipynb #76925527
-import hashlib, os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
-from .core import atomic_write, write_text
-from .ingestion import SampleSet
+from .core import atomic_write, check_output, fingerprint, new_folder, reuse_folder, write_text
+from .ingestion import SampleSet, scan_images
 from .variants import subjects_across_splits
 
 # %% ../nbs/02_eda.ipynb #b4fa09ef
@@ -55,60 +52,40 @@ def subject_table(samples:SampleSet, subject:str='subject') -> pd.DataFrame:
     return pd.crosstab(t[subject], t['split'] if 'split' in t else 'all')
 
 # %% ../nbs/02_eda.ipynb #cb08f390
-def _abs(samples:SampleSet, p:str) -> Path:
-    return Path(p) if Path(p).is_absolute() or samples.root is None else samples.root/p
-
-def _threads(fn, items, workers:int|None=None) -> list:
-    "`fn` over `items` in threads (file reading and PIL decoding release the GIL), results in order."
-    with ThreadPoolExecutor(workers or min(8, (os.cpu_count() or 1) * 2)) as ex: return list(ex.map(fn, items))
-
-def image_stats(samples:SampleSet) -> pd.DataFrame:
-    "Number of images per (width, height, mode); unreadable headers are counted as mode 'unreadable'."
-    if samples.images is not None:
-        a = samples.images
-        h, w = a.shape[1:3]; mode = 'L' if a.ndim == 3 else {3: 'RGB', 4: 'RGBA'}.get(a.shape[3], f"{a.shape[3]}ch")
-        return pd.DataFrame([{'width': w, 'height': h, 'mode': mode, 'count': len(samples)}])
-    def head(p):
-        try:
-            with Image.open(_abs(samples, p)) as im: return im.size[0], im.size[1], im.mode
-        except Exception: return -1, -1, 'unreadable'
-    stats = pd.DataFrame(_threads(head, samples.table['path'].tolist()), columns=['width', 'height', 'mode'])
+def image_stats(samples:SampleSet, scan:pd.DataFrame|None=None) -> pd.DataFrame:
+    "Number of images per (width, height, mode), from a full decode; missing or undecodable images count as mode 'unreadable'."
+    scan = scan_images(samples, hashes=False) if scan is None else scan
+    bad = scan['error'].notna()
+    stats = pd.DataFrame({'width': scan['width'].where(~bad, -1).astype(int), 'height': scan['height'].where(~bad, -1).astype(int),
+                          'mode': scan['mode'].where(~bad, 'unreadable')})
     return stats.value_counts().rename('count').reset_index().sort_values('count', ascending=False, ignore_index=True)
 
 # %% ../nbs/02_eda.ipynb #1a914663
-def content_hashes(samples:SampleSet) -> pd.Series:
-    "SHA-1 of each sample's content: the file's bytes, or the array row's bytes."
-    if samples.images is not None:
-        return pd.Series([hashlib.sha1(samples.images[i].tobytes()).hexdigest() for i in samples.table['index']], index=samples.table.index)
-    def h(p):
-        with open(_abs(samples, p), 'rb') as f: return hashlib.sha1(f.read()).hexdigest()
-    return pd.Series(_threads(h, samples.table['path'].tolist()), index=samples.table.index)
+def content_hashes(samples:SampleSet, scan:pd.DataFrame|None=None) -> pd.Series:
+    "SHA-1 of each sample's content (the file's bytes, or the array row's bytes); None for a missing file."
+    scan = scan_images(samples) if scan is None else scan
+    if (scan['sha1'].isna() & scan['error'].isna()).any(): raise ValueError("the scan holds no hashes: make it with scan_images(samples, hashes=True)")
+    return pd.Series(scan['sha1'].to_numpy(), index=samples.table.index, dtype=object)
 
+# %% ../nbs/02_eda.ipynb #eb19b074
 def duplicates_across_splits(samples:SampleSet, hashes:pd.Series|None=None) -> pd.DataFrame:
-    "Groups of identical images that appear in more than one split: one row per image, with its group."
+    "Groups of identical images that appear in more than one split: one row per image, with its group (missing files left out)."
     if 'split' not in samples.table: return pd.DataFrame(columns=['group', 'split', 'row'])
     hashes = content_hashes(samples) if hashes is None else hashes
     t = pd.DataFrame({'hash': hashes, 'split': samples.table['split'], 'row': samples.table.index})
     key = 'path' if 'path' in samples.table else 'index'
     t[key] = samples.table[key]
+    t = t[t['hash'].notna()]
     crossing = t.groupby('hash')['split'].transform('nunique') > 1
     out = t[crossing].sort_values(['hash', 'split'])
     out['group'] = out['hash'].factorize()[0]
     return out.drop(columns='hash').reset_index(drop=True)[['group', 'split', 'row', key]]
 
 # %% ../nbs/02_eda.ipynb #ca23839f
-def integrity_scan(samples:SampleSet) -> pd.DataFrame:
-    "Images that cannot be opened or fully decoded: row, path and error (empty when all are fine)."
-    if samples.images is not None:
-        return pd.DataFrame(columns=['row', 'path', 'error'])  # arrays in memory were decoded when loaded
-    def check(p):
-        try:
-            with Image.open(_abs(samples, p)) as im: im.load()
-            return None
-        except Exception as e: return f"{type(e).__name__}: {e}"
-    errors = _threads(check, samples.table['path'].tolist())
-    bad = [(i, p, e) for i, (p, e) in enumerate(zip(samples.table['path'], errors)) if e is not None]
-    return pd.DataFrame(bad, columns=['row', 'path', 'error'])
+def integrity_scan(samples:SampleSet, scan:pd.DataFrame|None=None) -> pd.DataFrame:
+    "Images that are missing or cannot be fully decoded: row, path and error (empty when all are fine)."
+    scan = scan_images(samples, hashes=False) if scan is None else scan
+    return scan.loc[scan['error'].notna(), ['row', 'path', 'error']].reset_index(drop=True)
 
 # %% ../nbs/02_eda.ipynb #710a13e3
 def plot_class_counts(samples:SampleSet, column:str='label', log:bool|None=None, ax=None):
@@ -124,6 +101,7 @@ def plot_class_counts(samples:SampleSet, column:str='label', log:bool|None=None,
     ax.figure.tight_layout()
     return ax.figure
 
+# %% ../nbs/02_eda.ipynb #781b9486
 def plot_subject_counts(samples:SampleSet, subject:str='subject', ax=None):
     "Stacked bars of samples per subject, coloured by split."
     t = subject_table(samples, subject)
@@ -134,9 +112,13 @@ def plot_subject_counts(samples:SampleSet, subject:str='subject', ax=None):
     return ax.figure
 
 # %% ../nbs/02_eda.ipynb #53119e95
-def sample_grid(samples:SampleSet, per_class:int=6, column:str='label', seed:int=0, split:str|None=None):
-    "A grid of random images per class (rows), for looking at the data; unreadable images are shown blank."
+def sample_grid(samples:SampleSet, per_class:int=6, column:str='label', seed:int=0, split:str|None=None,
+                scan:pd.DataFrame|None=None, # a `scan_images` of `samples`: the images it found bad are not opened again
+               ):
+    "A grid of random images per class (rows), for looking at the data; missing and unreadable images are shown blank."
+    ok = np.ones(len(samples), bool) if scan is None else scan['error'].isna().to_numpy()
     s = samples.split(split) if split else samples
+    if split: ok = ok[(samples.table['split'] == split).to_numpy()]
     names, labels = s.label_names[column], s.table[column].to_numpy()
     rng = np.random.default_rng(seed)
     ds = s.dataset()
@@ -146,11 +128,11 @@ def sample_grid(samples:SampleSet, per_class:int=6, column:str='label', seed:int
         pick = rng.choice(idx, min(per_class, len(idx)), replace=False) if len(idx) else []
         for j, ax in enumerate(axes[k]):
             ax.set_xticks([]); ax.set_yticks([])
-            if j < len(pick):
+            if j < len(pick) and ok[pick[j]]:
                 try:
                     x = ds.load_image(int(pick[j]))
                     ax.imshow(x.permute(1, 2, 0).squeeze(-1).numpy(), cmap='gray' if x.shape[0] == 1 else None, vmin=0, vmax=1)
-                except OSError: pass
+                except OSError: pass  # missing or unreadable (without a scan): blank
             if j == 0: ax.set_ylabel(str(name)[:18], rotation=0, ha='right', va='center', fontsize=8)
     fig.suptitle(f"{samples.name or 'samples'}: {per_class} random images per {column}", fontsize=9)
     fig.tight_layout()
@@ -158,29 +140,23 @@ def sample_grid(samples:SampleSet, per_class:int=6, column:str='label', seed:int
 
 # %% ../nbs/02_eda.ipynb #ff2eda80
 def _md_table(df:pd.DataFrame, max_rows:int=40) -> str:
-    "A DataFrame as a Markdown table (first `max_rows` rows)."
-    df = df.head(max_rows)
+    "A DataFrame as a Markdown table (first `max_rows` rows, then how many were left out)."
+    fmt = lambda v: (f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)).replace('|', '\\|')
     cols = [df.index.name or ''] + [str(c) for c in df.columns]
-    fmt = lambda v: f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
     lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
-    lines += ['| ' + ' | '.join([str(i)] + [fmt(v) for v in row]) + ' |' for i, row in zip(df.index, df.itertuples(index=False))]
-    return '\n'.join(lines)
+    lines += ['| ' + ' | '.join([fmt(i)] + [fmt(v) for v in row]) + ' |' for i, row in zip(df.index[:max_rows], df.head(max_rows).itertuples(index=False))]
+    return '\n'.join(lines + ([f"\n({len(df) - max_rows} more rows not shown)"] if len(df) > max_rows else []))
 
 def _save_fig(fig, path:Path) -> str:
     with atomic_write(path, 'wb') as f: fig.savefig(f, format='png', dpi=110)
     plt.close(fig)
     return f"![{path.stem}](figures/{path.name})"
 
-# %% ../nbs/02_eda.ipynb #37423c5e
-def eda_report(samples:SampleSet,
-               out:str|Path, # folder for eda.md and figures/ (e.g. a RunDir's path)
-               per_class:int=6, # images per class in the sample grid
-               show:bool|None=None, # display inline; default: when running in a notebook
-              ) -> Path:
-    "Write an EDA report (Markdown and PNG figures) for `samples` into `out`; return the report's path."
-    out = Path(out); figs = out/'figures'
-    name = samples.name or 'samples'
-    md = [f"# EDA: {name}", '', f"{len(samples)} samples; label columns: {', '.join(samples.label_names)}."]
+def _report_md(samples:SampleSet, scan:pd.DataFrame, figs:Path, per_class:int) -> str:
+    "The report's Markdown, its figures saved under `figs`."
+    bad = integrity_scan(samples, scan)
+    md = [f"# EDA: {samples.name or 'samples'}", '', f"{len(samples)} samples; label columns: {', '.join(samples.label_names)}."
+          + (f" **{len(bad)} image(s) missing or unreadable** (listed under Images)." if len(bad) else '')]
     for col in samples.label_names:
         md += ['', f"## {col}", '', _md_table(samples.counts(col)), '', _md_table(imbalance_table(samples, col)), '',
                _save_fig(plot_class_counts(samples, col), figs/f"counts_{col}.png")]
@@ -190,16 +166,33 @@ def eda_report(samples:SampleSet,
                ("No subject appears in more than one split." if not crossing else
                 f"**{len(crossing)} subject(s) appear in more than one split**: " + ', '.join(f"{s} ({'/'.join(v)})" for s, v in list(crossing.items())[:20])),
                '', _save_fig(plot_subject_counts(samples), figs/'subjects.png')]
-    hashes = content_hashes(samples)
-    dups, scan = duplicates_across_splits(samples, hashes), integrity_scan(samples)
-    md += ['', '## Images', '', _md_table(image_stats(samples).set_index('width')), '',
+    dups = duplicates_across_splits(samples, content_hashes(samples, scan))
+    md += ['', '## Images', '', _md_table(image_stats(samples, scan).set_index('width')), '',
            f"Exact duplicates across splits: {dups['group'].nunique() if len(dups) else 0} group(s)." + ('' if dups.empty else '\n\n' + _md_table(dups.set_index('group'))),
-           '', f"Unreadable or truncated images: {len(scan)}." + ('' if scan.empty else '\n\n' + _md_table(scan.set_index('row'))),
-           '', _save_fig(sample_grid(samples, per_class), figs/'samples.png')]
-    report = write_text(out/'eda.md', '\n'.join(md) + '\n')
+           '', f"Missing or unreadable images: {len(bad)}." + ('' if bad.empty else '\n\n' + _md_table(bad.set_index('row'))),
+           '', _save_fig(sample_grid(samples, per_class, scan=scan), figs/'samples.png')]
+    return '\n'.join(md) + '\n'
+
+# %% ../nbs/02_eda.ipynb #37423c5e
+def eda_report(samples:SampleSet,
+               out:str|Path, # a new folder for eda.md and figures/ (e.g. run/'eda'); a finished report of the same data is reused
+               per_class:int=6, # images per class in the sample grid
+               show:bool|None=None, # display inline; default: when running in a notebook
+               workers:int|None=None, # threads reading the images
+              ) -> Path:
+    "Write an EDA report (Markdown and PNG figures) of `samples` as the new folder `out`, or reuse the same finished one; return the report's path."
+    out = Path(out)
+    if (out/'run.json').is_file(): raise FileExistsError(f"{out} is a run folder: give eda_report a new folder inside it, e.g. run/'eda'")
+    scan = scan_images(samples, workers=workers)
+    params = {'samples': samples.fingerprint(), 'content': fingerprint(scan['sha1'].tolist()), 'name': samples.name,
+              'label_names': samples.label_names, 'per_class': per_class}
+    if reuse_folder(out, 'eda-report', params): check_output(out, verify='size', allow_extra=False)  # nothing foreign beside a reused report
+    else:
+        with new_folder(out, 'eda-report', params) as tmp: write_text(tmp/'eda.md', _report_md(samples, scan, tmp/'figures', per_class))
+    report = out/'eda.md'
     if show if show is not None else _in_notebook():
         from IPython.display import Markdown, display
-        display(Markdown(report.read_text().replace('](figures/', f"]({figs}/")))
+        display(Markdown(report.read_text().replace('](figures/', f"]({out/'figures'}/")))
     return report
 
 def _in_notebook() -> bool:

@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['MISSING', 'RESERVED_COLUMNS', 'FASHION_MNIST_CLASSES', 'DEBIAN_FASHION_MNIST', 'EMBEDDED_DATASETS',
-           'check_sample_table', 'SampleSet', 'SampleDataset', 'read_idx', 'default_data_root', 'find_fashion_mnist',
-           'load_fashion_mnist', 'load_digits_set', 'long_tail_counts', 'subsample_per_class', 'make_long_tail',
-           'DataConfig', 'load_samples']
+           'check_sample_table', 'SampleSet', 'SampleDataset', 'scan_images', 'verify_images', 'read_idx',
+           'default_data_root', 'find_fashion_mnist', 'load_fashion_mnist', 'load_digits_set', 'long_tail_counts',
+           'subsample_per_class', 'make_long_tail', 'DataConfig', 'load_samples']
 
 # %% ../nbs/01_ingestion.ipynb #3be5fcf9
-import gzip, os, struct
+import gzip, hashlib, io, os, struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,57 @@ class SampleDataset(Dataset):
         if self.transform is not None: x = self.transform(x)
         y = {t: v[i] for t, v in self._y.items()} if self.multi else self._y[self.targets[0]][i]
         return x, y
+
+# %% ../nbs/01_ingestion.ipynb #91a15052
+def _array_mode(a:np.ndarray) -> str: return 'L' if a.ndim == 3 else {3: 'RGB', 4: 'RGBA'}.get(a.shape[3], f"{a.shape[3]}ch")
+
+def _file_paths(samples:SampleSet) -> list:
+    "The absolute (or root-relative) path of every row's image file."
+    return [Path(p) if samples.root is None or Path(p).is_absolute() else samples.root/p for p in samples.table['path'].astype(str)]
+
+def _scan_file(path:Path, hashes:bool) -> tuple:
+    "sha1, width, height, mode and error of one image file, from a single read of its bytes."
+    try: data = path.read_bytes()
+    except OSError as e: return None, None, None, None, f"{type(e).__name__}: {e}"
+    sha1 = hashlib.sha1(data).hexdigest() if hashes else None
+    buf = io.BytesIO(data)
+    try:
+        with Image.open(buf) as im:
+            im.load()
+            return sha1, im.width, im.height, im.mode, None
+    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, ... on bad data; name the file, not the buffer
+        return sha1, None, None, None, f"{type(e).__name__}: {e}".replace(repr(buf), repr(str(path)))
+
+def scan_images(samples:SampleSet,
+                hashes:bool=True, # SHA-1 of each image's bytes (files) or array row (arrays)
+                workers:int|None=None, # threads reading and decoding files; default 2 per CPU, at most 8
+               ) -> pd.DataFrame:
+    "One row per sample, in table order: row, path, sha1, width, height, mode, and the error of a missing or undecodable image."
+    n = len(samples)
+    if samples.images is not None:
+        a, idx = samples.images, samples.table['index'].to_numpy()
+        rows = [(hashlib.sha1(a[i].tobytes()).hexdigest() if hashes else None, a.shape[2], a.shape[1], _array_mode(a), None) for i in idx]
+        paths = [None] * n
+    else:
+        paths = samples.table['path'].astype(str).tolist()
+        with ThreadPoolExecutor(workers or min(8, (os.cpu_count() or 1) * 2)) as ex:
+            rows = list(ex.map(lambda p: _scan_file(p, hashes), _file_paths(samples)))
+    out = pd.DataFrame(rows, columns=['sha1', 'width', 'height', 'mode', 'error'], dtype=object)
+    out.insert(0, 'path', pd.Series(paths, dtype=object)); out.insert(0, 'row', np.arange(n))
+    return out.astype({'width': 'Int64', 'height': 'Int64'})
+
+# %% ../nbs/01_ingestion.ipynb #6d7a8743
+def verify_images(samples:SampleSet,
+                  workers:int|None=None, # threads reading and decoding files
+                 ) -> SampleSet:
+    "`samples`, after checking that every image exists and decodes; else a `ValueError` listing the bad ones."
+    scan = scan_images(samples, hashes=False, workers=workers)
+    bad = scan[scan['error'].notna()]
+    if bad.empty: return samples
+    lines = [f"  row {r.row} ({r.path}): {r.error}" for r in bad.head(10).itertuples()]
+    more = [f"  ... and {len(bad) - 10} more"] if len(bad) > 10 else []
+    raise ValueError(f"{len(bad)} of {len(samples)} images of {samples.name or 'the sample set'} (root {samples.root}) are missing or unreadable:\n"
+                     + '\n'.join(lines + more))
 
 # %% ../nbs/01_ingestion.ipynb #d2a07ca2
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}
