@@ -548,6 +548,8 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
     if resume:
         if resume is True and self.run_dir is None: raise ValueError("resume=True needs a run_dir holding last.pt")
         self.load_checkpoint(self.run_dir/'last.pt' if resume is True else resume)
+    elif self.run_dir is not None and (self.run_dir/'last.pt').exists():   # never train over another run's checkpoint
+        raise FileExistsError(f"{self.run_dir} holds the checkpoint of an earlier run (last.pt): fit(resume=True) continues it, another run_dir starts afresh")
     else: set_seed(cfg.seed + self.rank, cfg.deterministic)
     set_determinism(cfg.deterministic)  # a resumed run has not called set_seed
     if self.run_dir is not None and self.is_main: self.run_dir.mkdir(parents=True, exist_ok=True)

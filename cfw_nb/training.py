@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset, Sampler, TensorDataset
 
 from .cfw import CFWConfig, CFWResult, DistributedWeightedSampler, WeightedSampler, align_weights, class_balanced_weights, compute_cfw, load_weights
-from .core import Config, atomic_write, fingerprint, get_device, git_commit, load_torch, package_versions, read_json, set_seed, write_json, write_text
+from .core import MANIFEST, Config, atomic_write, check_output, fingerprint, get_device, git_commit, load_torch, package_versions, read_json, set_seed, write_json, write_manifest, write_text
 from .engine import TrainConfig, Trainer, autocast_dtype, dist_info, make_loader, to_device
 from .features import load_bundle
 from .ingestion import SampleSet
@@ -450,18 +450,23 @@ def run_experiment(make_model:Callable, # () -> a fresh model; called after seed
     rank, world = dist_info()
     sync = (lambda: torch.distributed.barrier()) if world > 1 else (lambda: None)   # under DDP rank 0 writes, the others wait for it
     data = data_id or data_fingerprint(train, lab, val, test, keys)
+    record = _record(cfg, classes, data, weights, probe)
     if rank == 0:
-        out.mkdir(parents=True, exist_ok=True); _check_record(out, _record(cfg, classes, data, weights, probe)); _save_sampling(out, lab, weights)
+        out.mkdir(parents=True, exist_ok=True); _check_record(out, record); _save_sampling(out, lab, weights)
     sync()
     rows = []
     for sampler, seed in itertools.product(cfg.samplers, cfg.seeds):
         run_dir = out/'runs'/f"{sampler}-seed{seed}"
         done = run_dir/'result.json'
-        if done.exists(): res = read_json(done)
-        else:
+        params = {'sampler': sampler, 'seed': seed, 'weights': record['weights'].get(sampler),
+                  'experiment': fingerprint({k: record[k] for k in ('format', 'config', 'classes', 'data', 'model')})}
+        if not done.exists():
             res = _run_one(sampler, seed, make_model, train, lab, classes, cfg, val, test, weights, run_dir, device, list(callbacks))
             if rank == 0: write_json(done, {**res, 'row': {k: None if v != v else v for k, v in res['row'].items()}})   # NaN (an empty shot group) as null
-            sync()
+        if rank == 0 and not (run_dir/MANIFEST).is_file(): write_manifest(run_dir, 'training-run', params)   # also for a run killed just before it
+        sync()
+        check_output(run_dir, 'training-run', params, verify='size')
+        res = read_json(done)
         rows.append(res['row'])
         if verbose and rank == 0:
             r = res['row']; sel = r.get(f"val_{cfg.select}"); tst = r.get('test_bacc', r.get('test_mean_bacc'))
