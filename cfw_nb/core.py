@@ -9,7 +9,7 @@ __all__ = ['MANIFEST', 'atomic_write', 'to_jsonable', 'write_text', 'write_json'
            'seed_worker', 'get_device', 'fingerprint', 'package_versions', 'git_commit', 'RunDir']
 
 # %% ../nbs/00_core.ipynb #41033ab3
-import dataclasses, difflib, hashlib, importlib.util, json, os, platform, random, shutil, subprocess, sys, tempfile, types, typing
+import dataclasses, difflib, errno, hashlib, importlib.util, json, os, platform, random, shutil, subprocess, sys, tempfile, types, typing
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
@@ -44,6 +44,17 @@ def _clear_stale(parent:Path, name:str):
         if e.is_dir(follow_symlinks=False): shutil.rmtree(e.path, ignore_errors=True)
         else: Path(e.path).unlink(missing_ok=True)
 
+_FULL = 1 << 20   # a failed write with less free space than this is a full disk (numpy reports it only as a short write)
+
+def _full_disk(e:BaseException, target:Path) -> OSError|None:
+    "For an error raised while writing `target` on a full file system: an `OSError(ENOSPC)` naming the target and what is left on disk; else None."
+    if not isinstance(e, OSError): return None
+    try: free = shutil.disk_usage(target.parent if target.parent.exists() else Path.cwd()).free
+    except OSError: return None
+    if e.errno not in (errno.ENOSPC, errno.EDQUOT) and free >= _FULL: return None
+    return OSError(errno.ENOSPC, f"no space left on the file system of {target} ({free / 2**20:.1f} MB free; {type(e).__name__}: {e}); "
+                                 "nothing was written there, and what was there before is as it was")
+
 def _sync_dir(path:Path):
     "Make a rename in `path` durable."
     if hasattr(os, 'O_DIRECTORY'):
@@ -67,8 +78,9 @@ def atomic_write(path:str|Path, # the file to create or replace
             f.flush(); os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if full := _full_disk(e, path): raise full from e
         raise
     _sync_dir(path.parent)
 
@@ -224,8 +236,10 @@ def new_folder(out:str|Path, # the folder to create
             old = tmp.with_name(tmp.name + '-old'); os.rename(out, old); os.rename(tmp, out); shutil.rmtree(old)
         else: os.replace(tmp, out)                     # also over an empty folder
         _sync_dir(out.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if full := _full_disk(e, out): raise full from e
+        raise
 
 # %% ../nbs/00_core.ipynb #78c746dd
 def reuse_folder(out:str|Path, # an output folder that may already exist

@@ -105,4 +105,4 @@ def test_experiment_runner_under_ddp_matches_one_process(tmp_path):
             np.testing.assert_allclose(a[k], b[k], rtol=1e-3, atol=2e-3, err_msg=f"{a['sampler']} {k}")
     runs = tmp_path/'ddp'/'exp'/'runs'
     assert sorted(p.name for p in runs.iterdir()) == ['cfw-seed0', 'class_balanced-seed0']
-    assert sorted(p.name for p in (runs/'cfw-seed0').iterdir()) == ['best.pt', 'evaluations.jsonl', 'history.jsonl', 'last.pt', 'result.json']
+    assert sorted(p.name for p in (runs/'cfw-seed0').iterdir()) == ['best.pt', 'cfw_nb.manifest.json', 'evaluations.jsonl', 'history.jsonl', 'last.pt', 'result.json']
