@@ -46,14 +46,18 @@ def _clear_stale(parent:Path, name:str):
 
 _FULL = 1 << 20   # a failed write with less free space than this is a full disk (numpy reports it only as a short write)
 
+class _DiskFull(OSError): "The error of a write that filled the disk, naming what was being written."
+
 def _full_disk(e:BaseException, target:Path) -> OSError|None:
-    "For an error raised while writing `target` on a full file system: an `OSError(ENOSPC)` naming the target and what is left on disk; else None."
-    if not isinstance(e, OSError): return None
+    "For an error raised while writing `target` on a full file system (measured before the partial output is removed): an `OSError(ENOSPC)` naming the target; else None."
+    if isinstance(e, _DiskFull): e = e.__cause__                       # a file of a folder being written: name the folder, once
+    cause = next((x for x in (e, e.__cause__, e.__context__) if isinstance(x, OSError)), None)   # torch raises a RuntimeError from it
+    if cause is None: return None
     try: free = shutil.disk_usage(target.parent if target.parent.exists() else Path.cwd()).free
     except OSError: return None
-    if e.errno not in (errno.ENOSPC, errno.EDQUOT) and free >= _FULL: return None
-    return OSError(errno.ENOSPC, f"no space left on the file system of {target} ({free / 2**20:.1f} MB free; {type(e).__name__}: {e}); "
-                                 "nothing was written there, and what was there before is as it was")
+    if cause.errno not in (errno.ENOSPC, errno.EDQUOT) and free >= _FULL: return None
+    return _DiskFull(errno.ENOSPC, f"no space left on the file system of {target} ({free / 2**20:.1f} MB free; {type(e).__name__}: {e}); "
+                                   "nothing was written there, and what was there before is as it was")
 
 def _sync_dir(path:Path):
     "Make a rename in `path` durable."
@@ -79,8 +83,9 @@ def atomic_write(path:str|Path, # the file to create or replace
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException as e:
+        full = _full_disk(e, path)
         Path(tmp).unlink(missing_ok=True)
-        if full := _full_disk(e, path): raise full from e
+        if full: raise full from e
         raise
     _sync_dir(path.parent)
 
@@ -229,6 +234,7 @@ def new_folder(out:str|Path, # the folder to create
         check_output(out, kind, verify='hash', allow_extra=False)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(out.name), dir=out.parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)                     # as mkdir would make it (mkdtemp's is private to its owner)
     try:
         yield tmp
         if kind is not None: write_manifest(tmp, kind, params)
@@ -237,8 +243,9 @@ def new_folder(out:str|Path, # the folder to create
         else: os.replace(tmp, out)                     # also over an empty folder
         _sync_dir(out.parent)
     except BaseException as e:
+        full = _full_disk(e, out)
         shutil.rmtree(tmp, ignore_errors=True)
-        if full := _full_disk(e, out): raise full from e
+        if full: raise full from (e.__cause__ if isinstance(e, _DiskFull) else e)
         raise
 
 # %% ../nbs/00_core.ipynb #78c746dd

@@ -516,7 +516,8 @@ def load_checkpoint(self:Trainer, path:str|Path):
         best_path = path.parent/'best.pt'
         if not best_path.is_file(): raise ResumeError(f"{path} records a best epoch {ck['best']['epoch']} but {best_path} is missing")
         best = load_torch(best_path, map_location='cpu')
-        if best['epoch'] != ck['best']['epoch']:
+        # one epoch ahead: written by the epoch after the checkpoint, which the resumed run repeats (and writes again)
+        if best['epoch'] not in (ck['best']['epoch'], ck['epoch'] + 1):
             raise ResumeError(f"{best_path} holds epoch {best['epoch']} but {path} records best epoch {ck['best']['epoch']}: the two do not belong together")
         best_state = best['model']
     self.model.load_state_dict(ck['model'])
@@ -581,10 +582,10 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
         logs['best'] = improved
         self.history.append(logs)
         if self._details: self.evaluations.append({'epoch': self.epoch, **self._details})
-        self.save_checkpoint()
         if self.run_dir is not None and self.is_main:
             write_text(self.run_dir/'history.jsonl', ''.join(json.dumps({k: None if v != v else v for k, v in h.items()}) + '\n' for h in self.history))
             if self.evaluations: write_text(self.run_dir/'evaluations.jsonl', ''.join(json.dumps(e) + '\n' for e in self.evaluations))
+        self.save_checkpoint()   # last: an epoch is done when its checkpoint is; a kill before it repeats the epoch, rewriting the files above
         if self.is_main: log.info("epoch %d: %s", self.epoch, {k: v for k, v in logs.items() if k != 'epoch'})
     if self.restores_best and self.best_state is not None: self.model.load_state_dict(self.best_state)
     self._cb('on_fit_end')

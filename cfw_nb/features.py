@@ -7,7 +7,7 @@ __all__ = ['extract_features', 'FeatureBundle', 'load_bundle', 'read_reference_b
            'fit_standardizer', 'linear_probe']
 
 # %% ../nbs/04_features.ipynb #343dccfa
-import dataclasses, json, re
+import dataclasses, json, os, re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,6 +36,15 @@ def _encoder_id(encoder) -> dict:
     name = f"{type(encoder).__module__}.{type(encoder).__qualname__}" if isinstance(encoder, nn.Module) else \
            f"{getattr(encoder, '__module__', '?')}.{getattr(encoder, '__qualname__', repr(encoder))}"
     return {'name': name, 'weights': fingerprint(list(module.state_dict().items())) if isinstance(module, nn.Module) else None}
+
+def _allocated_npy(path:Path, shape:tuple, dtype) -> np.memmap:
+    "A new .npy file memory-mapped for writing, its blocks reserved up front: a full disk is an `OSError` here, not a SIGBUS half-way through the writes."
+    with open(path, 'wb') as f:
+        np.lib.format.write_array_header_1_0(f, {'descr': np.lib.format.dtype_to_descr(np.dtype(dtype)), 'fortran_order': False, 'shape': shape})
+        size = f.tell() + int(np.prod(shape)) * np.dtype(dtype).itemsize
+        if hasattr(os, 'posix_fallocate'): os.posix_fallocate(f.fileno(), 0, size)
+        else: f.truncate(size)                                    # macOS and Windows: no reservation, the file is sparse
+    return np.lib.format.open_memmap(path, mode='r+')
 
 # %% ../nbs/04_features.ipynb #5ad8d813
 @torch.no_grad()
@@ -72,7 +81,7 @@ def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> featu
                 if not np.isfinite(f).all():
                     bad = row + int(np.argwhere(~np.isfinite(f))[0, 0])
                     raise FloatingPointError(f"non-finite features for sample row {bad} ({_keys(samples).iloc[bad].to_dict()})")
-                if feats is None: feats = np.lib.format.open_memmap(tmp/'features.npy', 'w+', np.float32, (len(samples), f.shape[1]))
+                if feats is None: feats = _allocated_npy(tmp/'features.npy', (len(samples), f.shape[1]), np.float32)
                 feats[row:row + len(f)] = f; row += len(f)
             dim = feats.shape[1]; feats.flush(); del feats
             np.save(tmp/'labels.npy', labels, allow_pickle=False)

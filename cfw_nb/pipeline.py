@@ -159,4 +159,7 @@ def main(argv:list|None=None) -> int:
     except (ConfigError, ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"cfw_nb {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:                                   # a full disk, a failing device: not the command's fault, no traceback either
+        print(f"cfw_nb {args.command}: error: {e}", file=sys.stderr)
+        return 1
     return 0
