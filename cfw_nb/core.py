@@ -9,7 +9,7 @@ __all__ = ['MANIFEST', 'atomic_write', 'to_jsonable', 'write_text', 'write_json'
            'seed_worker', 'get_device', 'fingerprint', 'package_versions', 'git_commit', 'RunDir']
 
 # %% ../nbs/00_core.ipynb #41033ab3
-import dataclasses, difflib, errno, hashlib, importlib.util, json, os, platform, random, shutil, subprocess, sys, tempfile, types, typing
+import dataclasses, difflib, errno, hashlib, importlib.util, json, os, platform, random, shutil, subprocess, sys, tempfile, types, typing, zlib
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
@@ -22,9 +22,10 @@ import torch
 
 # %% ../nbs/00_core.ipynb #556ff3b5
 _UMASK = os.umask(0); os.umask(_UMASK)
-_TMP = '.cfwtmp-'   # marks the temporary siblings cfw_nb writes through: .<name>.cfwtmp-<pid>-<random>
+_TMP = '.cfwtmp-'   # marks the temporary siblings cfw_nb writes through: .<name>.cfwtmp-<pid>-<host>-<random>
+_HOST = f"{zlib.crc32(platform.node().encode()):08x}"   # a pid means something on its own machine only (shared file systems)
 
-def _tmp_prefix(name:str) -> str: return f".{name}{_TMP}{os.getpid()}-"
+def _tmp_prefix(name:str) -> str: return f".{name}{_TMP}{os.getpid()}-{_HOST}-"
 
 def _pid_alive(pid:int) -> bool:
     try: os.kill(pid, 0)
@@ -33,14 +34,13 @@ def _pid_alive(pid:int) -> bool:
     return True
 
 def _clear_stale(parent:Path, name:str):
-    "Remove the temporary siblings of `parent/name` left by cfw_nb processes that no longer run (killed mid-write)."
+    "Remove the temporary siblings of `parent/name` left by cfw_nb processes of this machine that no longer run (killed mid-write)."
     prefix = f".{name}{_TMP}"
     try: entries = [e for e in os.scandir(parent) if e.name.startswith(prefix)]
     except FileNotFoundError: return
     for e in entries:
-        try: pid = int(e.name[len(prefix):].split('-', 1)[0])
-        except ValueError: continue
-        if _pid_alive(pid): continue
+        pid, host, *_ = e.name[len(prefix):].split('-') + ['', '']
+        if host != _HOST or not pid.isdigit() or _pid_alive(int(pid)): continue
         if e.is_dir(follow_symlinks=False): shutil.rmtree(e.path, ignore_errors=True)
         else: Path(e.path).unlink(missing_ok=True)
 
@@ -55,7 +55,7 @@ def _full_disk(e:BaseException, target:Path) -> OSError|None:
     if cause is None: return None
     try: free = shutil.disk_usage(target.parent if target.parent.exists() else Path.cwd()).free
     except OSError: return None
-    if cause.errno not in (errno.ENOSPC, errno.EDQUOT) and free >= _FULL: return None
+    if cause.errno not in (errno.ENOSPC, errno.EDQUOT) and (cause.errno is not None or free >= _FULL): return None   # errno-less: a short write
     return _DiskFull(errno.ENOSPC, f"no space left on the file system of {target} ({free / 2**20:.1f} MB free; {type(e).__name__}: {e}); "
                                    "nothing was written there, and what was there before is as it was")
 
@@ -157,9 +157,12 @@ def _canon(params) -> Any:
     "Parameters as the manifest stores them: plain JSON values (tuples as lists, paths as strings)."
     return json.loads(json.dumps(to_jsonable(params), allow_nan=False))
 
+_IGNORED = {'.DS_Store', 'Thumbs.db', '.ipynb_checkpoints'}   # what file browsers and Jupyter drop into any folder they open
+
 def _listed(folder:Path) -> list:
-    "Files below `folder` that a manifest lists: all but the manifest and temporary siblings."
-    return sorted(p for p in folder.rglob('*') if p.is_file() and p.name != MANIFEST and _TMP not in p.name)
+    "Files below `folder` that a manifest lists: all but the manifest, temporary siblings and file browsers' metadata."
+    return sorted(p for p in folder.rglob('*') if p.is_file() and p.name != MANIFEST and _TMP not in p.name
+                  and not _IGNORED.intersection(p.relative_to(folder).parts))
 
 def write_manifest(folder:str|Path, # a finished output folder
                    kind:str, # what it holds, e.g. 'features'
@@ -183,6 +186,10 @@ def _first_diff(old, new, where:str='') -> str:
     if isinstance(old, dict) and isinstance(new, dict):
         for k in sorted(set(old) | set(new), key=str):
             if old.get(k, '<absent>') != new.get(k, '<absent>'): return _first_diff(old.get(k, '<absent>'), new.get(k, '<absent>'), f"{where}.{k}" if where else str(k))
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new): return f"{where or 'parameters'}: {len(old)} items there, {len(new)} now"
+        i = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b)
+        return _first_diff(old[i], new[i], f"{where}[{i}]")
     short = lambda v: (s if len(s := json.dumps(v)) < 80 else s[:77] + '...')
     return f"{where or 'parameters'}: {short(old)} there, {short(new)} now"
 
@@ -252,12 +259,15 @@ def new_folder(out:str|Path, # the folder to create
 def reuse_folder(out:str|Path, # an output folder that may already exist
                  kind:str, params=None, # what it must hold and what it must have been made with
                  verify:Literal['hash', 'size']='hash',
+                 allow_extra:bool=True, # files the manifest does not list are allowed (False: they are an error)
+                 redo:bool=False, # a finished output of this kind made with other parameters: False (rebuild it with `new_folder(..., replace=True)`), not an error
                 ) -> bool:
     "True if `out` is a finished cfw_nb output of this kind and these parameters (files checked); False if absent; else `OutputMismatch`."
     out = Path(out)
     _clear_stale(out.parent, out.name)
     if not out.exists() or _is_empty_dir(out): return False
-    check_output(out, kind, params, verify)
+    if redo and (out/MANIFEST).is_file() and (m := read_json(out/MANIFEST)).get('kind') == kind and m.get('params') != _canon(params): return False
+    check_output(out, kind, params, verify, allow_extra)
     return True
 
 # %% ../nbs/00_core.ipynb #d16a9618

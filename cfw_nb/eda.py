@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import atomic_write, check_output, fingerprint, new_folder, reuse_folder, write_text
+from .core import atomic_write, fingerprint, new_folder, reuse_folder, write_text
 from .ingestion import SampleSet, scan_images
 from .variants import subjects_across_splits
 
@@ -184,10 +184,9 @@ def eda_report(samples:SampleSet,
     out = Path(out)
     if (out/'run.json').is_file(): raise FileExistsError(f"{out} is a run folder: give eda_report a new folder inside it, e.g. run/'eda'")
     scan = scan_images(samples, workers=workers)
-    params = {'samples': samples.fingerprint(), 'content': fingerprint(scan['sha1'].tolist()), 'name': samples.name,
+    params = {'samples': fingerprint(samples.table), 'content': fingerprint(scan['sha1'].tolist()), 'name': samples.name,   # not the root: moved data is the same data
               'label_names': samples.label_names, 'per_class': per_class}
-    if reuse_folder(out, 'eda-report', params): check_output(out, verify='size', allow_extra=False)  # nothing foreign beside a reused report
-    else:
+    if not reuse_folder(out, 'eda-report', params, allow_extra=False):   # nothing foreign beside a reused report
         with new_folder(out, 'eda-report', params) as tmp: write_text(tmp/'eda.md', _report_md(samples, scan, tmp/'figures', per_class))
     report = out/'eda.md'
     if show if show is not None else _in_notebook():

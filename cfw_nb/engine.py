@@ -514,12 +514,15 @@ def load_checkpoint(self:Trainer, path:str|Path):
     best_state = None
     if ck['best'] is not None and self.restores_best:
         best_path = path.parent/'best.pt'
-        if not best_path.is_file(): raise ResumeError(f"{path} records a best epoch {ck['best']['epoch']} but {best_path} is missing")
-        best = load_torch(best_path, map_location='cpu')
-        # one epoch ahead: written by the epoch after the checkpoint, which the resumed run repeats (and writes again)
-        if best['epoch'] not in (ck['best']['epoch'], ck['epoch'] + 1):
+        best = load_torch(best_path, map_location='cpu') if best_path.is_file() else None
+        if ck['best']['epoch'] == ck['epoch']:              # the checkpoint's own weights are the best (best.pt is written after it)
+            best_state = ck['model']
+            if self.is_main and (best is None or best['epoch'] != ck['epoch']):   # killed before best.pt was written: write it now
+                save_torch(best_path, {'model': best_state, 'epoch': ck['epoch'], self.monitor: ck['best']['value']})
+        elif best is None: raise ResumeError(f"{path} records a best epoch {ck['best']['epoch']} but {best_path} is missing")
+        elif best['epoch'] != ck['best']['epoch']:
             raise ResumeError(f"{best_path} holds epoch {best['epoch']} but {path} records best epoch {ck['best']['epoch']}: the two do not belong together")
-        best_state = best['model']
+        else: best_state = best['model']
     self.model.load_state_dict(ck['model'])
     self.optimizer.load_state_dict(ck['optimizer']); self.scheduler.load_state_dict(ck['scheduler'])
     if self.scaler and ck['scaler']: self.scaler.load_state_dict(ck['scaler'])
@@ -575,8 +578,6 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
             self.best, self.wait = {'value': logs[self.monitor], 'epoch': self.epoch}, 0
             if self.restores_best:  # weights that will never be restored are neither copied nor written
                 self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-                if self.run_dir is not None and self.is_main:
-                    save_torch(self.run_dir/'best.pt', {'model': self.best_state, 'epoch': self.epoch, self.monitor: logs[self.monitor]})
         else: self.wait += 1
         if cfg.patience is not None and self.wait >= cfg.patience: self.stop = True
         logs['best'] = improved
@@ -585,7 +586,9 @@ def fit(self:Trainer, resume:bool|str|Path=False) -> pd.DataFrame:
         if self.run_dir is not None and self.is_main:
             write_text(self.run_dir/'history.jsonl', ''.join(json.dumps({k: None if v != v else v for k, v in h.items()}) + '\n' for h in self.history))
             if self.evaluations: write_text(self.run_dir/'evaluations.jsonl', ''.join(json.dumps(e) + '\n' for e in self.evaluations))
-        self.save_checkpoint()   # last: an epoch is done when its checkpoint is; a kill before it repeats the epoch, rewriting the files above
+        self.save_checkpoint()   # an epoch is done when its checkpoint is; a kill before it repeats the epoch, rewriting the files above
+        if improved and self.restores_best and self.run_dir is not None and self.is_main:   # after it: killed in between, the best is the checkpoint's own
+            save_torch(self.run_dir/'best.pt', {'model': self.best_state, 'epoch': self.epoch, self.monitor: logs[self.monitor]})
         if self.is_main: log.info("epoch %d: %s", self.epoch, {k: v for k, v in logs.items() if k != 'epoch'})
     if self.restores_best and self.best_state is not None: self.model.load_state_dict(self.best_state)
     self._cb('on_fit_end')

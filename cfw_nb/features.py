@@ -7,7 +7,7 @@ __all__ = ['extract_features', 'FeatureBundle', 'load_bundle', 'read_reference_b
            'fit_standardizer', 'linear_probe']
 
 # %% ../nbs/04_features.ipynb #343dccfa
-import dataclasses, json, os, re
+import dataclasses, functools, hashlib, inspect, json, os, re, types
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset, WeightedRandomS
 
 from .core import MANIFEST, file_sha256, fingerprint, get_device, new_folder, read_json, reuse_folder, check_output, write_json
 from .engine import TrainConfig, Trainer, autocast_dtype, make_loader, to_device
-from .ingestion import SampleSet
+from .ingestion import SampleSet, _file_paths
 from .ssl import balanced_accuracy, knn_predict
 
 # %% ../nbs/04_features.ipynb #ecb54973
@@ -30,12 +30,30 @@ def _keys(samples:SampleSet) -> pd.DataFrame:
     cols = [key] + [c for c in ('split', 'subject') if c in tab]
     return tab[cols].reset_index(drop=True)
 
-def _encoder_id(encoder) -> dict:
-    "What identifies an encoder in a bundle's parameters: its module's class and weights, or a function's qualified name."
-    module = encoder if isinstance(encoder, nn.Module) else getattr(encoder, '__self__', None)
-    name = f"{type(encoder).__module__}.{type(encoder).__qualname__}" if isinstance(encoder, nn.Module) else \
-           f"{getattr(encoder, '__module__', '?')}.{getattr(encoder, '__qualname__', repr(encoder))}"
-    return {'name': name, 'weights': fingerprint(list(module.state_dict().items())) if isinstance(module, nn.Module) else None}
+def _callable_id(fn) -> list:
+    "What identifies an encoder or transform: the weights of every module and tensor it is or holds (bound method, partial, closure, globals it names, attributes), its functions' code and its objects' reprs (memory addresses removed)."
+    out, seen = [], set()
+    def walk(x, depth):
+        if id(x) in seen or depth > 4 or isinstance(x, (type, types.ModuleType)): return
+        seen.add(id(x))
+        if isinstance(x, nn.Module): out.append([type(x).__qualname__, fingerprint(list(x.state_dict().items()))]); return
+        if isinstance(x, (torch.Tensor, np.ndarray)): out.append(fingerprint(x)); return
+        if isinstance(x, functools.partial): items = [x.func, *x.args, *x.keywords.values()]
+        elif inspect.ismethod(x): items = [x.__func__, x.__self__]
+        elif inspect.isfunction(x):
+            out.append([x.__qualname__, hashlib.sha256(x.__code__.co_code).hexdigest()])
+            cells = [c.cell_contents for c in x.__closure__ or () if c.cell_contents is not None]
+            items = cells + [x.__globals__[n] for n in x.__code__.co_names if n in x.__globals__]   # e.g. `lambda x: enc(x)` with a global enc
+        elif callable(x): out.append(re.sub(r' at 0x[0-9a-f]+', '', repr(x))); items = list(getattr(x, '__dict__', {}).values())
+        else: return
+        for i in items: walk(i, depth + 1)
+    walk(fn, 0)
+    return out
+
+def _images_id(samples:SampleSet) -> str:
+    "What identifies the images of a sample set: the array, or each file's size and modification time (a redone frame folder, a resized copy)."
+    if samples.images is not None: return fingerprint(samples.images)
+    return fingerprint([[st.st_size, st.st_mtime_ns] for st in map(os.stat, _file_paths(samples))])
 
 def _allocated_npy(path:Path, shape:tuple, dtype) -> np.memmap:
     "A new .npy file memory-mapped for writing, its blocks reserved up front: a full disk is an `OSError` here, not a SIGBUS half-way through the writes."
@@ -59,7 +77,7 @@ def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> featu
     "Extract features of every sample, in table order, into a bundle folder (reused when it holds the same extraction); rows are written as they come."
     out, device = Path(out), get_device(device)
     dtype = autocast_dtype(amp, device)
-    params = {'encoder': _encoder_id(encoder), 'samples': fingerprint(samples.table), 'transform': re.sub(r' at 0x[0-9a-f]+', '', repr(transform)),   # no memory addresses
+    params = {'encoder': _callable_id(encoder), 'samples': fingerprint(samples.table), 'images': _images_id(samples), 'transform': _callable_id(transform),
               'normalize': {'mean': mean, 'std': std}, 'amp': str(dtype) if dtype else 'fp32', 'meta': meta}
     if reuse_folder(out, 'features', params): return out
     module = encoder if isinstance(encoder, nn.Module) else getattr(encoder, '__self__', None)  # a bound method such as SimCLR.encode

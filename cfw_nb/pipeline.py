@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .cfw import OUTLIERS, SCHEMES, CFWConfig, save_weights
-from .core import MANIFEST, Config, ConfigError, RunDir, check_output, fingerprint, reuse_folder, set_seed, write_json, write_text
+from .core import MANIFEST, Config, ConfigError, RunDir, check_output, file_sha256, reuse_folder, set_seed, write_json, write_text
 from .features import load_bundle
 from .ingestion import DataConfig, EMBEDDED_DATASETS, SampleSet, load_samples
 from .training import cfw_from_bundle
@@ -64,12 +64,16 @@ def run_data_stage(cfg:PipelineConfig, verbose:bool=True) -> tuple:
     return run, summary
 
 # %% ../nbs/08_pipeline.ipynb #6edbe2e5
-def _bundle_id(bundle:str|Path) -> str:
-    "What identifies a bundle's content: the file hashes of its manifest (checked), or of its files when it has none."
+_BUNDLE_DATA = ('features.npy', 'labels.npy', 'samples.csv')   # not meta.json: its time and device do not change the weights
+
+def _bundle_id(bundle:str|Path) -> dict:
+    "What identifies a bundle's data: the SHA-256 of its data files, from its manifest (sizes checked) or, for a bundle without one, read."
     b = Path(bundle)
-    if (b/MANIFEST).is_file(): return fingerprint(check_output(b, 'features', verify='size')['files'])
+    if (b/MANIFEST).is_file():
+        files = check_output(b, 'features', verify='size')['files']
+        return {f: files[f]['sha256'] for f in _BUNDLE_DATA}
     load_bundle(b)                                            # one written before manifests: checked by its reader first
-    return fingerprint(*(b/f for f in ('features.npy', 'labels.npy', 'samples.csv')))
+    return {f: file_sha256(b/f) for f in _BUNDLE_DATA}
 
 def weights_from_bundle(bundle:str|Path, out:str|Path, cfg:CFWConfig|None=None,
                         split:str|None='train', # rows of this split only; None: every row

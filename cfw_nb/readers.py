@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import MANIFEST, new_folder, read_json, reuse_folder
+from .core import new_folder, reuse_folder
 from .formats import (BDD_ATTRIBUTES, BDD_UNDEFINED, BINARY_NAMES, DRIVEACT_ACTIVITIES, DRIVEACT_COLUMNS,
                             DRIVEACT_NOT_DISTRACTED, STATEFARM_CLASSES, STATEFARM_NOT_DISTRACTED, driveact_csv, require_av)
 from .ingestion import MISSING, SampleSet, verify_images
@@ -299,12 +299,6 @@ def _write_frames(av, video:str, where:str, rows:list, frames:dict, dest:Path, q
     short = [r for r in rows if r.frame_end > n]
     if short: raise ValueError(f"{short[0].csv} line {short[0].line}: frame_end {short[0].frame_end} is past the end of video {video}, which has {n} frames")
 
-def _frames_done(folder:Path, params:dict) -> bool:
-    "True if `folder` holds these frames, verified; False if absent or made by cfw_nb with other parameters (to redo); else `OutputMismatch`."
-    m = folder/MANIFEST
-    if m.is_file() and (old := read_json(m)).get('kind') == DRIVEACT_FRAMES and old.get('params') != params: return False
-    return reuse_folder(folder, DRIVEACT_FRAMES, params, verify='hash')
-
 # %% ../nbs/01b_readers.ipynb #acb8674b
 def extract_driveact_frames(chunks:pd.DataFrame, # from `read_driveact` (one or several views)
                             out:str|Path, # root of the extracted frames
@@ -330,10 +324,10 @@ def extract_driveact_frames(chunks:pd.DataFrame, # from `read_driveact` (one or 
         video = Path(v['video'])
         if not video.is_file(): raise FileNotFoundError(f"{v['where']}: video {video} does not exist")
         st = video.stat()                                       # a re-encoded or replaced video is not the one the frames came from
-        v['params'] = {'video': str(video.absolute()), 'size': st.st_size, 'mtime_ns': st.st_mtime_ns, 'ext': ext, 'quality': quality,
+        v['params'] = {'video': f"{v['rows'][0].view}/{Path(v['video']).name}", 'size': st.st_size, 'mtime_ns': st.st_mtime_ns, 'ext': ext, 'quality': quality,
                        'frames': sorted(rel for rels in v['frames'].values() for rel in rels)}
     for folder, v in videos.items():
-        if _frames_done(out/folder, v['params']): continue
+        if reuse_folder(out/folder, DRIVEACT_FRAMES, v['params'], redo=True): continue   # finished: reused; ours with other parameters: redone
         with new_folder(out/folder, DRIVEACT_FRAMES, v['params'], replace=True) as tmp_dir:
             _write_frames(av, v['video'], v['where'], v['rows'], v['frames'], tmp_dir, quality)
     table = pd.DataFrame(rows, columns=['path', 'label', 'distracted', 'subject', 'split', 'view', 'annotation_id', 'chunk_id', 'frame'])
