@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .core import atomic_write, fingerprint, new_folder, reuse_folder, write_text
-from .ingestion import SampleSet, scan_images
+from .ingestion import SampleSet, images_id, scan_images
 from .variants import subjects_across_splits
 
 # %% ../nbs/02_eda.ipynb #b4fa09ef
@@ -183,10 +183,10 @@ def eda_report(samples:SampleSet,
     "Write an EDA report (Markdown and PNG figures) of `samples` as the new folder `out`, or reuse the same finished one; return the report's path."
     out = Path(out)
     if (out/'run.json').is_file(): raise FileExistsError(f"{out} is a run folder: give eda_report a new folder inside it, e.g. run/'eda'")
-    scan = scan_images(samples, workers=workers)
-    params = {'samples': fingerprint(samples.table), 'content': fingerprint(scan['sha1'].tolist()), 'name': samples.name,   # not the root: moved data is the same data
+    params = {'samples': fingerprint(samples.table), 'content': images_id(samples), 'name': samples.name,   # not the root: moved data is the same data
               'label_names': samples.label_names, 'per_class': per_class}
-    if not reuse_folder(out, 'eda-report', params, allow_extra=False):   # nothing foreign beside a reused report
+    if not reuse_folder(out, 'eda-report', params, allow_extra=False):   # nothing foreign beside a reused report; no image read to reuse it
+        scan = scan_images(samples, workers=workers)
         with new_folder(out, 'eda-report', params) as tmp: write_text(tmp/'eda.md', _report_md(samples, scan, tmp/'figures', per_class))
     report = out/'eda.md'
     if show if show is not None else _in_notebook():

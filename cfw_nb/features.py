@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset, WeightedRandomS
 
 from .core import MANIFEST, file_sha256, fingerprint, get_device, new_folder, read_json, reuse_folder, check_output, write_json
 from .engine import TrainConfig, Trainer, autocast_dtype, make_loader, to_device
-from .ingestion import SampleSet, _file_paths
+from .ingestion import SampleSet, images_id
 from .ssl import balanced_accuracy, knn_predict
 
 # %% ../nbs/04_features.ipynb #ecb54973
@@ -50,11 +50,6 @@ def _callable_id(fn) -> list:
     walk(fn, 0)
     return out
 
-def _images_id(samples:SampleSet) -> str:
-    "What identifies the images of a sample set: the array, or each file's size and modification time (a redone frame folder, a resized copy)."
-    if samples.images is not None: return fingerprint(samples.images)
-    return fingerprint([[st.st_size, st.st_mtime_ns] for st in map(os.stat, _file_paths(samples))])
-
 def _allocated_npy(path:Path, shape:tuple, dtype) -> np.memmap:
     "A new .npy file memory-mapped for writing, its blocks reserved up front: a full disk is an `OSError` here, not a SIGBUS half-way through the writes."
     with open(path, 'wb') as f:
@@ -77,7 +72,7 @@ def extract_features(encoder:nn.Module, # images in [0, 1] (N, C, H, W) -> featu
     "Extract features of every sample, in table order, into a bundle folder (reused when it holds the same extraction); rows are written as they come."
     out, device = Path(out), get_device(device)
     dtype = autocast_dtype(amp, device)
-    params = {'encoder': _callable_id(encoder), 'samples': fingerprint(samples.table), 'images': _images_id(samples), 'transform': _callable_id(transform),
+    params = {'encoder': _callable_id(encoder), 'samples': fingerprint(samples.table), 'images': images_id(samples), 'transform': _callable_id(transform),
               'normalize': {'mean': mean, 'std': std}, 'amp': str(dtype) if dtype else 'fp32', 'meta': meta}
     if reuse_folder(out, 'features', params): return out
     module = encoder if isinstance(encoder, nn.Module) else getattr(encoder, '__self__', None)  # a bound method such as SimCLR.encode
@@ -166,6 +161,7 @@ def read_reference_bundle(path:str|Path, trust_pickle:bool=False) -> FeatureBund
     meta = {'format': 'reference', 'n': len(feats), 'dim': int(feats.shape[1]), 'reference_metadata': meta}
     return FeatureBundle(feats, labels, pd.DataFrame({'path': paths}), meta, path)
 
+# %% ../nbs/04_features.ipynb #97a406aa
 def save_bundle(bundle:FeatureBundle, out:str|Path) -> Path:
     "Write a `FeatureBundle` (e.g. one read from the reference format) as a safe cfw_nb bundle (reused if it holds the same content)."
     out = Path(out)

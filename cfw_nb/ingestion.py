@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MISSING', 'RESERVED_COLUMNS', 'FASHION_MNIST_CLASSES', 'DEBIAN_FASHION_MNIST', 'EMBEDDED_DATASETS',
-           'check_sample_table', 'SampleSet', 'SampleDataset', 'scan_images', 'verify_images', 'read_idx',
+           'check_sample_table', 'SampleSet', 'SampleDataset', 'scan_images', 'verify_images', 'images_id', 'read_idx',
            'default_data_root', 'find_fashion_mnist', 'load_fashion_mnist', 'load_digits_set', 'long_tail_counts',
            'subsample_per_class', 'make_long_tail', 'DataConfig', 'load_samples']
 
@@ -216,6 +216,15 @@ def verify_images(samples:SampleSet,
     more = [f"  ... and {len(bad) - 10} more"] if len(bad) > 10 else []
     raise ValueError(f"{len(bad)} of {len(samples)} images of {samples.name or 'the sample set'} (root {samples.root}) are missing or unreadable:\n"
                      + '\n'.join(lines + more))
+
+# %% ../nbs/01_ingestion.ipynb #fdce8899
+def images_id(samples:SampleSet) -> str:
+    "What identifies a sample set's images without reading them: the array, or each file's size and modification time (a missing file counts too)."
+    if samples.images is not None: return fingerprint(samples.images)
+    def stat(p:Path):
+        try: st = p.stat(); return [st.st_size, st.st_mtime_ns]
+        except FileNotFoundError: return None
+    return fingerprint([stat(p) for p in _file_paths(samples)])
 
 # %% ../nbs/01_ingestion.ipynb #d2a07ca2
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}

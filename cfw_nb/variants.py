@@ -113,6 +113,7 @@ def save_variant(samples:SampleSet, out:str|Path, # folder of the variant (new, 
         write_json(tmp/'manifest.json', manifest)
     return out
 
+# %% ../nbs/01c_variants.ipynb #31726ac0
 def load_variant(out:str|Path) -> SampleSet:
     "Read a variant written by `save_variant`, its files checked against the cfw_nb manifest."
     out = Path(out)
